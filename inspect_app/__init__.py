@@ -1,0 +1,104 @@
+"""Field inspection backend for Golmud's remediation campaigns (专项整治).
+
+``create_app(config)`` builds the Flask application; it never creates or
+migrates tables (``inspect-app init`` does, through Alembic).
+"""
+
+import sqlite3
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.exc import IntegrityError
+
+from inspect_app.config import INSTANCE_DIR, Config, check_settings
+from inspect_app.errors import error_response
+from inspect_app.extensions import db
+
+
+def create_app(config: type | dict | None = None) -> Flask:
+    app = Flask(__name__, instance_path=str(INSTANCE_DIR), instance_relative_config=True)
+    app.config.from_object(Config)
+    if isinstance(config, dict):
+        app.config.update(config)
+    elif config is not None:
+        app.config.from_object(config)
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+    # Chinese stays readable in responses; keys keep the order of the schemas.
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+    _prepare_database_url(app)
+    check_settings(app.config)
+
+    db.init_app(app)
+    with app.app_context():
+        _configure_engine(db.engine)
+
+    from inspect_app.api import SPEC_KWARGS, InspectApi
+
+    # One Api object per app: flask-smorest keeps the spec on it, and tests build many apps.
+    api = InspectApi(app, spec_kwargs=SPEC_KWARGS)
+    from inspect_app.routes import register_blueprints
+
+    register_blueprints(app, api)
+
+    from inspect_app.errors import register_error_handlers
+
+    register_error_handlers(app)
+    _register_transaction_boundary(app)
+    return app
+
+
+def _prepare_database_url(app: Flask) -> None:
+    url: str = app.config["SQLALCHEMY_DATABASE_URI"]
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+        from pathlib import Path
+
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    if url.startswith("postgresql://"):
+        # psycopg 3 is the driver we install; a bare postgresql:// would ask for psycopg2.
+        app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + url.removeprefix(
+            "postgresql://"
+        )
+    if url.startswith("sqlite"):
+        options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+        # Python's sqlite3 waits this long on a locked database before raising.
+        options.setdefault("connect_args", {}).setdefault("timeout", 30)
+
+
+def _configure_engine(engine) -> None:
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record):
+        # WAL lets readers go on while a phone's inspection is written; foreign keys are
+        # off by default in SQLite; the busy timeout makes writers queue instead of failing.
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+def _register_transaction_boundary(app: Flask) -> None:
+    """One transaction per request: commit what succeeded, roll back anything that failed."""
+
+    @app.after_request
+    def _commit_or_rollback(response):
+        if response.status_code >= 400:
+            db.session.rollback()
+            return response
+        try:
+            db.session.commit()
+        except IntegrityError:
+            # A concurrent request stored the same thing first (unique key): nothing of
+            # this one is kept, and the phone's retry will find the other's record.
+            db.session.rollback()
+            return error_response(409, "conflict", "与同时提交的记录冲突，请重试")
+        return response
+
+    @app.teardown_request
+    def _rollback_on_error(exc):
+        if exc is not None:
+            db.session.rollback()

@@ -1,0 +1,159 @@
+"""Campaign look-ups and publishing checklist files as immutable versions."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from inspect_app.campaigns.models import Campaign, ChecklistItem, ChecklistVersion
+from inspect_app.errors import NotFound
+from inspect_app.extensions import db
+from inspect_app.sync.services import next_seq
+
+
+def campaign_by_code(code: str) -> Campaign:
+    campaign = db.session.scalar(select(Campaign).where(Campaign.code == code))
+    if campaign is None:
+        raise NotFound(f"专项行动 {code} 不存在")
+    return campaign
+
+
+def list_campaigns() -> list[dict]:
+    """Campaigns with the number of their current checklist version, in one query."""
+    latest = (
+        select(ChecklistVersion.campaign_id, func.max(ChecklistVersion.version).label("version"))
+        .group_by(ChecklistVersion.campaign_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(Campaign, latest.c.version)
+        .outerjoin(latest, latest.c.campaign_id == Campaign.id)
+        .order_by(Campaign.issued_on.desc(), Campaign.code)
+    ).all()
+    out = []
+    for campaign, version in rows:
+        out.append(
+            {
+                "code": campaign.code,
+                "name": campaign.name,
+                "document_no": campaign.document_no,
+                "issued_on": campaign.issued_on,
+                "lead_office": campaign.lead_office,
+                "stages": campaign.stages,
+                "checklist_version": version,
+            }
+        )
+    return out
+
+
+def current_version(campaign_code: str) -> ChecklistVersion:
+    """The newest published version, without loading its items (a 304 needs only this)."""
+    version = db.session.scalar(
+        select(ChecklistVersion)
+        .join(Campaign)
+        .where(Campaign.code == campaign_code)
+        .order_by(ChecklistVersion.version.desc())
+        .limit(1)
+    )
+    if version is None:
+        raise NotFound(f"专项行动 {campaign_code} 不存在或尚未发布检查清单")
+    return version
+
+
+def version_items(version: ChecklistVersion) -> list[ChecklistItem]:
+    return list(
+        db.session.scalars(
+            select(ChecklistItem)
+            .where(ChecklistItem.checklist_version_id == version.id)
+            .order_by(ChecklistItem.position)
+        )
+    )
+
+
+def checklist_etag(campaign_code: str, version: ChecklistVersion) -> str:
+    return f'"{campaign_code}.v{version.version}.{version.digest[:16]}"'
+
+
+@dataclass
+class LoadResult:
+    code: str
+    version: int
+    published: bool  # False when the file was unchanged and no version was made
+
+
+def publish_checklist(data: dict, digest: str) -> LoadResult:
+    """Create or update the campaign; publish a new version only if the content changed."""
+    meta = data["campaign"]
+    campaign = db.session.scalar(select(Campaign).where(Campaign.code == meta["code"]))
+    if campaign is None:
+        campaign = Campaign(code=meta["code"])
+        db.session.add(campaign)
+    campaign.name = meta["name"]
+    campaign.document_no = meta["document_no"]
+    campaign.issued_on = meta.get("issued_on")
+    campaign.lead_office = meta.get("lead_office")
+    campaign.stages = [
+        {
+            "name": s["name"],
+            "starts_on": s["starts_on"].isoformat() if s.get("starts_on") else None,
+            "ends_on": s["ends_on"].isoformat() if s.get("ends_on") else None,
+        }
+        for s in meta.get("stages", [])
+    ]
+    campaign.departments = [
+        {"name": d["name"], "duties": d.get("duties", "")} for d in meta.get("departments", [])
+    ]
+    deadlines = meta.get("deadline_days") or {}
+    campaign.general_deadline_days = deadlines.get("general", 7)
+    campaign.key_deadline_days = deadlines.get("key", 30)
+    db.session.flush()
+
+    latest = db.session.scalar(
+        select(ChecklistVersion)
+        .where(ChecklistVersion.campaign_id == campaign.id)
+        .order_by(ChecklistVersion.version.desc())
+        .limit(1)
+    )
+    if latest is not None and latest.digest == digest:
+        return LoadResult(campaign.code, latest.version, False)
+
+    version = ChecklistVersion(
+        campaign=campaign,
+        version=(latest.version + 1) if latest else 1,
+        digest=digest,
+        sync_seq=next_seq(),
+    )
+    db.session.add(version)
+    for position, item in enumerate(data["items"]):
+        db.session.add(
+            ChecklistItem(
+                checklist_version=version,
+                position=position,
+                code=item["code"],
+                section=item["section"],
+                text=item["text"],
+                basis=item["basis"],
+                clause=item["clause"],
+                lead_department=item.get("lead_department"),
+                site_types=list(item.get("site_types") or []),
+                answer_type=item.get("answer_type", "pass_fail_na"),
+                default_severity=item.get("default_severity", "general"),
+                photo_required=bool(item.get("photo_required", False)),
+            )
+        )
+    db.session.flush()
+    return LoadResult(campaign.code, version.version, True)
+
+
+def load_checklists(directory: str | Path) -> list[LoadResult]:
+    """Publish every ``*.yaml`` in the directory; raises ChecklistFileError on a bad file."""
+    paths = sorted(Path(directory).glob("*.yaml"))
+    if not paths:
+        return []
+    from inspect_app.campaigns.checklist_file import checklist_digest, read_checklist
+
+    results = []
+    for path in paths:
+        data = read_checklist(path)
+        results.append(publish_checklist(data, checklist_digest(data)))
+    return results

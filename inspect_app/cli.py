@@ -1,0 +1,223 @@
+"""The ``inspect-app`` command: init, users, demo, serve, checklists.
+
+Every command runs in one transaction and prints one clear line when a setting
+or the database is wrong, never a traceback.
+"""
+
+import functools
+import os
+import sys
+
+import click
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from inspect_app.config import ConfigError
+
+
+def _fail(message: str) -> None:
+    click.echo(f"inspect-app: {message}", err=True)
+    raise SystemExit(1)
+
+
+def _app():
+    from inspect_app import create_app
+
+    try:
+        return create_app()
+    except ConfigError as exc:
+        _fail(str(exc))
+
+
+def _check_database(app) -> None:
+    from inspect_app.extensions import db
+
+    with app.app_context():
+        try:
+            with db.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except (OperationalError, SQLAlchemyError) as exc:
+            reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+            _fail(f"无法连接数据库 (cannot reach INSPECT_DATABASE_URL {db.engine.url!r}): {reason}")
+
+
+def _require_migrated(app) -> None:
+    from inspect_app.extensions import db
+    from inspect_app.migrate import is_migrated
+
+    with app.app_context():
+        if not is_migrated(db.engine):
+            _fail("数据库尚未初始化，请先运行 inspect-app init (the database has no schema yet)")
+
+
+def in_transaction(func):
+    """Run the command in an app context; commit on success, roll back on any error."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        from inspect_app.errors import DomainError
+        from inspect_app.extensions import db
+
+        app = _app()
+        _check_database(app)
+        with app.app_context():
+            try:
+                result = func(app, *args, **kwargs)
+                db.session.commit()
+                return result
+            except DomainError as exc:
+                db.session.rollback()
+                detail = ""
+                if exc.fields:
+                    detail = "：" + "；".join(f"{k} {'、'.join(v)}" for k, v in exc.fields.items())
+                _fail(f"{exc.message}{detail}")
+            except BaseException:
+                db.session.rollback()
+                raise
+
+    return wrapper
+
+
+@click.group()
+def main() -> None:
+    """格尔木市专项整治现场检查后端 (field inspection backend)."""
+
+
+@main.command()
+def init() -> None:
+    """Create or migrate the database and load the checklists."""
+    app = _app()
+    _check_database(app)
+    from inspect_app import migrate
+    from inspect_app.extensions import db
+
+    with app.app_context():
+        migrate.upgrade(db.engine)
+    click.echo("数据库已迁移到最新版本 (database migrated)")
+    _load_checklists(app, app.config["CHECKLISTS_DIR"])
+
+
+def _load_checklists(app, directory: str) -> None:
+    from inspect_app.campaigns.checklist_file import ChecklistFileError
+    from inspect_app.campaigns.services import load_checklists
+    from inspect_app.extensions import db
+
+    with app.app_context():
+        try:
+            results = load_checklists(directory)
+            db.session.commit()
+        except ChecklistFileError as exc:
+            db.session.rollback()
+            _fail(str(exc))
+    for result in results:
+        state = "已发布新版本" if result.published else "未变化"
+        click.echo(f"检查清单 {result.code}: 第 {result.version} 版 ({state})")
+
+
+@main.group()
+def users() -> None:
+    """Manage user accounts."""
+
+
+@users.command("create")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice(["inspector", "team_lead", "office"]))
+@click.option("--district", "districts", multiple=True, help="辖区, repeat for several")
+@click.option("--display-name", default=None, help="姓名")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input")
+@in_transaction
+def users_create(app, username, role, districts, display_name, password_stdin) -> None:
+    """Create a user; the password is read from stdin (--password-stdin) or prompted for."""
+    from inspect_app.auth.services import create_user
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("密码", hide_input=True, confirmation_prompt=True)
+    _require_migrated(app)
+    user = create_user(username, role, password, list(districts), display_name)
+    click.echo(
+        f"已创建用户 {user.username} ({user.role}) 辖区: {'、'.join(user.districts) or '全部'}"
+    )
+
+
+@main.command()
+@click.option("--inspections", default=300, show_default=True, help="How many inspections")
+@click.option("--seed", default=2025, show_default=True, help="Random seed")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database has demo data")
+@in_transaction
+def demo(app, inspections, seed, if_empty) -> None:
+    """Fill the database with realistic demo data for Golmud."""
+    from inspect_app.demo import DEMO_PASSWORD, has_demo_data, seed_demo
+
+    _require_migrated(app)
+    if if_empty and has_demo_data():
+        click.echo("演示数据已存在，跳过 (demo data already present)")
+    else:
+        seed_demo(inspections=inspections, seed=seed, progress=click.progressbar)
+    click.echo(f"演示账号 (demo logins), 密码 password: {DEMO_PASSWORD}")
+    from inspect_app.demo import DEMO_USERS
+
+    for username, role, districts, name in DEMO_USERS:
+        click.echo(f"  {username:<12} {role:<10} {name} {'、'.join(districts) or '全部辖区'}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=int(os.environ.get("INSPECT_WORKERS", "2")), show_default=True)
+@click.option("--threads", default=int(os.environ.get("INSPECT_THREADS", "4")), show_default=True)
+def serve(host, port, workers, threads) -> None:
+    """Serve the API with gunicorn (a production WSGI server)."""
+    app = _app()
+    _check_database(app)
+    _require_migrated(app)
+    from inspect_app.extensions import db
+    from inspect_app.server import run_gunicorn
+
+    with app.app_context():
+        # Workers fork from this process: they must not share its database sockets.
+        db.engine.dispose()
+    click.echo(f"inspect-app 正在运行: http://{host}:{port}/  (API 文档 /api/v1/docs)")
+    run_gunicorn(app, host=host, port=port, workers=workers, threads=threads)
+
+
+@main.group()
+def checklists() -> None:
+    """Generate checklists from notices and publish them."""
+
+
+@checklists.command("generate")
+@click.argument("notice", type=click.Path(exists=True, dir_okay=False))
+@click.option("--campaign", "code", required=True, help="Campaign code, e.g. refined-oil-2025")
+@click.option("--prefix", default=None, help="Item code prefix, e.g. RO")
+def checklists_generate(notice, code, prefix) -> None:
+    """Print a draft checklist YAML made from a notice text file."""
+    from inspect_app.campaigns.generator import dump_yaml, generate_checklist
+    from inspect_app.campaigns.notice import NoticeError, parse_notice
+
+    try:
+        with open(notice, encoding="utf-8") as fh:
+            raw = fh.read()
+    except UnicodeDecodeError:
+        _fail(f"{notice}: 不是 UTF-8 文本 (the notice must be UTF-8 text)")
+    try:
+        parsed = parse_notice(raw, source=notice)
+        checklist = generate_checklist(parsed, code, prefix)
+    except NoticeError as exc:
+        _fail(str(exc))
+    click.echo(dump_yaml(checklist), nl=False)
+
+
+@checklists.command("load")
+@click.argument("directory", required=False, type=click.Path(exists=True, file_okay=False))
+def checklists_load(directory) -> None:
+    """Publish changed checklist files as new versions (unchanged files make none)."""
+    app = _app()
+    _check_database(app)
+    _require_migrated(app)
+    _load_checklists(app, directory or app.config["CHECKLISTS_DIR"])
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,76 @@
+"""Settings read from the environment, with safe defaults for a laptop.
+
+Names follow ../shared/API-CONTRACT.md: INSPECT_DATABASE_URL, INSPECT_MEDIA_DIR,
+INSPECT_SECRET_KEY. Production (INSPECT_ENV=production) refuses to start
+without a real secret.
+"""
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = Path(os.environ.get("INSPECT_INSTANCE_DIR", PROJECT_ROOT / "instance"))
+
+# Secrets that a copied example or a forgotten default would carry.
+WEAK_SECRETS = {"", "dev", "changeme", "secret", "development", "test"}
+
+
+class ConfigError(Exception):
+    """A setting that keeps the service from starting; its message is one clear line."""
+
+
+class Config:
+    ENV = os.environ.get("INSPECT_ENV", "development")
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "INSPECT_DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'inspect.sqlite3'}"
+    )
+    MEDIA_DIR = os.environ.get("INSPECT_MEDIA_DIR", str(INSTANCE_DIR / "media"))
+    SECRET_KEY = os.environ.get("INSPECT_SECRET_KEY", "")
+    REDIS_URL = os.environ.get("INSPECT_REDIS_URL", "")
+    CHECKLISTS_DIR = os.environ.get("INSPECT_CHECKLISTS_DIR", str(PROJECT_ROOT / "checklists"))
+    NOTICES_DIR = os.environ.get(
+        "INSPECT_NOTICES_DIR", str(PROJECT_ROOT.parent / "shared" / "campaigns")
+    )
+    TOKEN_HOURS = int(os.environ.get("INSPECT_TOKEN_HOURS", "72"))
+    # Bodies larger than this are refused with 413 (photos are the largest: 12 MP phone
+    # JPEGs are 3-8 MB, HEIC less; 25 MB leaves room for a RAW-ish camera export).
+    MAX_PHOTO_BYTES = int(os.environ.get("INSPECT_MAX_PHOTO_BYTES", str(25 * 1024 * 1024)))
+    MAX_JSON_BYTES = int(os.environ.get("INSPECT_MAX_JSON_BYTES", str(2 * 1024 * 1024)))
+    TESTING = False
+    JSON_SORT_KEYS = False
+
+    # flask-smorest / OpenAPI
+    API_TITLE = "格尔木市专项整治现场检查 API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api/v1"
+    OPENAPI_JSON_PATH = "openapi.json"
+    OPENAPI_SWAGGER_UI_PATH = "/docs"
+    # Swagger UI's files are served by the app itself (swagger-ui-bundle): no CDN needed.
+    OPENAPI_SWAGGER_UI_URL = "/api/v1/docs-assets/"
+
+
+class TestConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-secret-key-not-for-production"
+
+
+def check_settings(config: dict) -> None:
+    """Refuse settings that would fail later in a confusing way."""
+    secret = config.get("SECRET_KEY") or ""
+    if config.get("ENV") == "production" and (secret in WEAK_SECRETS or len(secret) < 16):
+        raise ConfigError(
+            "INSPECT_SECRET_KEY 未设置或过于简单：生产环境需要至少 16 个字符的随机密钥"
+            " (INSPECT_SECRET_KEY is missing or weak; production needs a random secret"
+            " of 16+ characters)"
+        )
+    media = Path(config["MEDIA_DIR"])
+    try:
+        media.mkdir(parents=True, exist_ok=True)
+        probe = media / ".write-probe"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise ConfigError(
+            f"照片目录不可写 (INSPECT_MEDIA_DIR is not writable): {media}: {exc.strerror}"
+        ) from None

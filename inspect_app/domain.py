@@ -1,0 +1,71 @@
+"""Domain vocabulary shared by every area: districts, site kinds, severities, statuses.
+
+These are the words of the Golmud campaigns (专项整治); the database stores the
+Chinese names of districts and site types as they appear in the notices, and the
+English codes of the contract for severities, answers, roles and statuses.
+"""
+
+# 格尔木市 districts and townships an inspector can be assigned to.
+DISTRICTS: tuple[str, ...] = (
+    "东城区",
+    "西城区",
+    "察尔汗行政委员会",
+    "昆仑经济技术开发区",
+    "陆港园区",
+    "郭勒木德镇",
+    "唐古拉山镇",
+    "乌图美仁乡",
+    "大格勒乡",
+)
+
+# Kinds of site the campaigns inspect. "监管部门" stands for a regulator that a
+# notice checks itself (hazchem sections 1 and 2 hold the departments to account).
+SITE_TYPES: tuple[str, ...] = (
+    "加油站",
+    "油库",
+    "工矿企业自备油罐",
+    "建筑工地",
+    "流动加油车",
+    "再生资源回收站点",
+    "危险化学品企业",
+    "砂石场",
+    "洗砂场",
+    "砂金盗采点",
+    "监管部门",
+)
+
+# 一般问题 (立行立改, fixed on the spot) and 重点问题 (deadline, responsible unit, 销号).
+SEVERITIES: tuple[str, ...] = ("general", "key")
+SEVERITY_LABELS = {"general": "一般", "key": "重点"}
+
+ANSWER_TYPES: tuple[str, ...] = ("pass_fail_na",)
+ANSWER_RESULTS: tuple[str, ...] = ("pass", "fail", "na")
+
+ROLES: tuple[str, ...] = ("inspector", "team_lead", "office")
+ROLE_LABELS = {"inspector": "检查员", "team_lead": "组长", "office": "专项办"}
+
+FINDING_STATUSES: tuple[str, ...] = ("open", "rectifying", "pending_review", "closed", "voided")
+FINDING_STATUS_LABELS = {
+    "open": "待整改",
+    "rectifying": "整改中",
+    "pending_review": "待复查",
+    "closed": "已销号",
+    "voided": "已作废",
+}
+
+# Enforcement measures the notices list (执法措施).
+ENFORCEMENT_KINDS = {
+    "order_rectify": "责令限期整改",
+    "suspend": "责令停产停业整顿",
+    "ban": "取缔",
+    "fine": "行政处罚",
+    "revoke_licence": "吊销证照",
+    "refer_police": "移交公安机关",
+    "refer_judicial": "移交司法机关",
+    "blacklist": "纳入黑名单",
+}
+
+# Default rectification deadlines (days after the inspection) when a campaign sets none.
+DEFAULT_DEADLINE_DAYS = {"general": 7, "key": 30}
+
+TIMEZONE = "Asia/Shanghai"

@@ -1,0 +1,29 @@
+"""Every model, imported in one place so Alembic and the app see the whole schema."""
+
+from inspect_app.audit.models import AuditLog
+from inspect_app.auth.models import ApiToken, LoginFailure, User
+from inspect_app.campaigns.models import Campaign, ChecklistItem, ChecklistVersion
+from inspect_app.findings.models import Enforcement, Finding, FindingPhoto, RectificationEvent
+from inspect_app.inspections.models import Answer, Inspection
+from inspect_app.photos.models import Photo
+from inspect_app.sites.models import Site
+from inspect_app.sync.models import ChangeCounter
+
+__all__ = [
+    "Answer",
+    "ApiToken",
+    "AuditLog",
+    "Campaign",
+    "ChangeCounter",
+    "ChecklistItem",
+    "ChecklistVersion",
+    "Enforcement",
+    "Finding",
+    "FindingPhoto",
+    "Inspection",
+    "LoginFailure",
+    "Photo",
+    "RectificationEvent",
+    "Site",
+    "User",
+]

@@ -1,0 +1,32 @@
+"""Registers every area's blueprint on the app's Api."""
+
+from flask import Blueprint as FlaskBlueprint
+from flask import jsonify
+from swagger_ui_bundle import swagger_ui_path
+
+from inspect_app.api import Blueprint
+
+meta = Blueprint("meta", __name__, url_prefix="/api/v1", description="服务状态 Service")
+
+
+@meta.route("/health")
+@meta.response(200)
+def health():
+    """Liveness: the process answers (no database access)."""
+    return jsonify({"status": "ok"})
+
+
+# Static files of the browsable API page at /api/v1/docs.
+docs_assets = FlaskBlueprint(
+    "docs_assets", __name__, static_folder=swagger_ui_path, static_url_path="/api/v1/docs-assets"
+)
+
+
+def register_blueprints(app, api) -> None:
+    from inspect_app.auth.routes import blp as auth_blp
+    from inspect_app.campaigns.routes import blp as campaigns_blp
+
+    app.register_blueprint(docs_assets)
+    api.register_blueprint(meta)
+    api.register_blueprint(auth_blp)
+    api.register_blueprint(campaigns_blp)

@@ -1,0 +1,182 @@
+"""Fixtures: an app on a fresh, migrated database (SQLite, and PostgreSQL when reachable).
+
+Every test that takes ``app`` or ``client`` runs once per backend. The schema is
+migrated and the checklists loaded once per session into a template; each test
+gets its own copy (a file copy for SQLite, ``CREATE DATABASE … TEMPLATE`` for
+PostgreSQL), so tests never see each other's rows.
+"""
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from inspect_app import create_app
+from inspect_app.config import TestConfig
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+SHARED = PROJECT_ROOT.parent / "shared"
+PHOTOS = SHARED / "photos"
+PG_URL = os.environ.get("INSPECT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _build_template(url: str, media: Path) -> None:
+    from inspect_app import migrate
+    from inspect_app.campaigns.services import load_checklists
+    from inspect_app.extensions import db
+
+    app = create_app(_config(url, media))
+    with app.app_context():
+        migrate.upgrade(db.engine)
+        load_checklists(app.config["CHECKLISTS_DIR"])
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _config(url: str, media: Path) -> dict:
+    return {
+        **{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()},
+        "SQLALCHEMY_DATABASE_URI": url,
+        "MEDIA_DIR": str(media),
+    }
+
+
+def _pg_reachable() -> str | None:
+    try:
+        engine = create_engine(PG_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        engine.dispose()
+        return None
+    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
+        return str(exc).splitlines()[0]
+
+
+class PgTemplates:
+    """Creates throw-away PostgreSQL databases on the test server."""
+
+    def __init__(self, admin_url: str):
+        self.admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        self.base = make_url(admin_url)
+        self.created: list[str] = []
+
+    def url(self, name: str) -> str:
+        return self.base.set(database=name).render_as_string(hide_password=False)
+
+    def create(self, name: str, template: str | None = None) -> str:
+        with self.admin.connect() as connection:
+            clause = f' TEMPLATE "{template}"' if template else ""
+            connection.execute(text(f'CREATE DATABASE "{name}"{clause}'))
+        self.created.append(name)
+        return self.url(name)
+
+    def drop(self, name: str) -> None:
+        with self.admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def templates(tmp_path_factory):
+    """Migrated databases with the checklists loaded, one per backend, built once."""
+    root = tmp_path_factory.mktemp("templates")
+    sqlite_file = root / "template.sqlite3"
+    _build_template(f"sqlite:///{sqlite_file}", root / "media")
+    result = {"sqlite": sqlite_file, "postgresql": None, "pg_error": _pg_reachable()}
+    pg = None
+    if result["pg_error"] is None:
+        pg = PgTemplates(PG_URL)
+        name = f"inspect_tpl_{uuid.uuid4().hex[:10]}"
+        _build_template(pg.create(name), root / "media")
+        result["postgresql"] = (pg, name)
+    yield result
+    if pg is not None:
+        pg.drop(result["postgresql"][1])
+        pg.admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, templates, tmp_path):
+    """A fresh database of each backend; PostgreSQL missing fails in CI and skips elsewhere."""
+    if request.param == "sqlite":
+        path = tmp_path / "db.sqlite3"
+        shutil.copy(templates["sqlite"], path)
+        yield f"sqlite:///{path}"
+        return
+    if templates["postgresql"] is None:
+        message = f"PostgreSQL not reachable at {PG_URL}: {templates['pg_error']}"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    pg, template = templates["postgresql"]
+    name = f"inspect_t_{uuid.uuid4().hex[:12]}"
+    url = pg.create(name, template=template)
+    yield url
+    pg.drop(name)
+
+
+@pytest.fixture
+def backend(database_url) -> str:
+    return "postgresql" if database_url.startswith("postgresql") else "sqlite"
+
+
+@pytest.fixture
+def media_dir(tmp_path) -> Path:
+    path = tmp_path / "media"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def app(database_url, media_dir):
+    from inspect_app.extensions import db
+
+    app = create_app(_config(database_url, media_dir))
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_user(app):
+    """Create a user directly in the database; returns its username."""
+    from inspect_app.auth.services import create_user
+    from inspect_app.extensions import db
+
+    def make(username: str, role: str = "inspector", districts=("东城区",), password="password123"):
+        with app.app_context():
+            user = create_user(username, role, password, list(districts), f"{username} 姓名")
+            db.session.commit()
+            return user.id
+
+    return make
+
+
+@pytest.fixture
+def login(client):
+    """Log in through the API; returns the Authorization header for that user."""
+
+    def do(username: str, password: str = "password123") -> dict:
+        response = client.post(
+            "/api/v1/auth/token", json={"username": username, "password": password}
+        )
+        assert response.status_code == 200, response.get_json()
+        return {"Authorization": f"Bearer {response.get_json()['token']}"}
+
+    return do
