@@ -28,6 +28,8 @@ def create_app(config: type | dict | None = None) -> Flask:
     app.json.sort_keys = False
     _prepare_database_url(app)
     check_settings(app.config)
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = _development_secret()
 
     db.init_app(app)
     with app.app_context():
@@ -46,6 +48,24 @@ def create_app(config: type | dict | None = None) -> Flask:
     register_error_handlers(app)
     _register_transaction_boundary(app)
     return app
+
+
+def _development_secret() -> str:
+    """A random secret kept under instance/ so a laptop's sessions survive restarts.
+
+    Only reached outside production: check_settings refuses production without one.
+    """
+    import secrets
+
+    path = INSTANCE_DIR / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        secret = secrets.token_hex(32)
+        path.write_text(secret)
+        path.chmod(0o600)
+        return secret
 
 
 def _prepare_database_url(app: Flask) -> None:
@@ -79,6 +99,23 @@ def _configure_engine(engine) -> None:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        # The driver's own BEGIN is deferred; we issue BEGIN ourselves (below).
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection):
+        # A deferred transaction that reads, then writes after another writer committed,
+        # fails at once with "database is locked" whatever the busy timeout. Requests that
+        # write take the write lock up front instead, so concurrent writers queue.
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if _writes() else "BEGIN")
+
+
+def _writes() -> bool:
+    from flask import has_request_context, request
+
+    if has_request_context():
+        return request.method not in ("GET", "HEAD", "OPTIONS")
+    return True
 
 
 def _register_transaction_boundary(app: Flask) -> None:

@@ -25,8 +25,16 @@ docs_assets = FlaskBlueprint(
 def register_blueprints(app, api) -> None:
     from inspect_app.auth.routes import blp as auth_blp
     from inspect_app.campaigns.routes import blp as campaigns_blp
+    from inspect_app.findings.routes import blp as findings_blp
+    from inspect_app.inspections.routes import blp as inspections_blp
+    from inspect_app.sites.routes import blp as sites_blp
+    from inspect_app.stats.routes import blp as stats_blp
 
     app.register_blueprint(docs_assets)
     api.register_blueprint(meta)
     api.register_blueprint(auth_blp)
     api.register_blueprint(campaigns_blp)
+    api.register_blueprint(stats_blp)
+    api.register_blueprint(sites_blp)
+    api.register_blueprint(inspections_blp)
+    api.register_blueprint(findings_blp)

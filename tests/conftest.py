@@ -180,3 +180,54 @@ def login(client):
         return {"Authorization": f"Bearer {response.get_json()['token']}"}
 
     return do
+
+
+@pytest.fixture
+def make_site(app):
+    """Create a site directly; returns its id."""
+    from inspect_app.extensions import db
+    from inspect_app.sites.models import Site
+    from inspect_app.sync.services import next_seq
+
+    def make(name="格尔木昆仑路加油站", district="东城区", site_type="加油站", **extra):
+        with app.app_context():
+            site = Site(
+                name=name, district=district, site_type=site_type, sync_seq=next_seq(), **extra
+            )
+            db.session.add(site)
+            db.session.commit()
+            return site.id
+
+    return make
+
+
+@pytest.fixture
+def checklist(app):
+    """The refined-oil checklist as loaded from checklists/: version and items by kind."""
+    from sqlalchemy import select
+
+    from inspect_app.campaigns.models import Campaign, ChecklistItem, ChecklistVersion
+    from inspect_app.extensions import db
+
+    with app.app_context():
+        version = db.session.scalar(
+            select(ChecklistVersion).join(Campaign).where(Campaign.code == "refined-oil-2025")
+        )
+        items = list(
+            db.session.scalars(
+                select(ChecklistItem)
+                .where(ChecklistItem.checklist_version_id == version.id)
+                .order_by(ChecklistItem.position)
+            )
+        )
+        plain = [i for i in items if not i.photo_required]
+        photo = [i for i in items if i.photo_required]
+        return {
+            "campaign": "refined-oil-2025",
+            "version": version.version,
+            "codes": [i.code for i in items],
+            "plain": [i.code for i in plain],
+            "photo_required": [i.code for i in photo],
+            "lead": {i.code: i.lead_department for i in items},
+            "severity": {i.code: i.default_severity for i in items},
+        }

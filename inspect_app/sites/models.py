@@ -30,6 +30,8 @@ class Site(db.Model):
     licences: Mapped[list[str]] = mapped_column(JSONType, default=list)
     contact_name: Mapped[str] = mapped_column(String(64), default="")
     contact_phone: Mapped[str] = mapped_column(String(32), default="")
+    # Made by the phone that registered the site in the field: a retried POST finds it.
+    client_uuid: Mapped[str | None] = mapped_column(String(36), unique=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -2,11 +2,12 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 02:36:52.689552
+Create Date: 2026-11-22 02:43:27.759580
 """
 
 import sqlalchemy as sa
 from alembic import op
+
 from sqlalchemy.dialects import postgresql
 
 import inspect_app.db_types
@@ -179,6 +180,7 @@ def upgrade() -> None:
         ),
         sa.Column("contact_name", sa.String(length=64), nullable=False),
         sa.Column("contact_phone", sa.String(length=32), nullable=False),
+        sa.Column("client_uuid", sa.String(length=36), nullable=True),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("created_at", inspect_app.db_types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", inspect_app.db_types.UTCDateTime(timezone=True), nullable=False),
@@ -189,6 +191,7 @@ def upgrade() -> None:
             ["users.id"],
         ),
         sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("client_uuid"),
         sa.UniqueConstraint("credit_code"),
     )
     with op.batch_alter_table("sites", schema=None) as batch_op:

@@ -1,0 +1,230 @@
+"""PUT /inspections/{uuid}: idempotent, all or nothing, every bad reference named."""
+
+import copy
+import uuid
+
+import pytest
+from sqlalchemy import func, select
+
+from inspect_app.extensions import db
+from inspect_app.findings.models import Finding, RectificationEvent
+from inspect_app.inspections.models import Answer, Inspection
+from tests.helpers import assert_error
+
+SHA_A = "a" * 64
+SHA_B = "b" * 64
+
+
+@pytest.fixture
+def east(make_user, login):
+    make_user("east", "inspector", ["东城区"])
+    return login("east")
+
+
+@pytest.fixture
+def site(make_site):
+    return make_site()
+
+
+def body(checklist, site, **overrides):
+    plain = checklist["plain"]
+    data = {
+        "campaign": checklist["campaign"],
+        "checklist_version": checklist["version"],
+        "site_id": site,
+        "started_at": "2025-05-12T09:30:00+08:00",
+        "finished_at": "2025-05-12T10:05:00+08:00",
+        "location": {"lat": 36.4167, "lon": 94.9033},
+        "answers": [
+            {"item_code": plain[0], "result": "fail", "note": ""},
+            {"item_code": plain[1], "result": "pass", "note": ""},
+            {"item_code": plain[2], "result": "na", "note": "不适用"},
+        ],
+        "findings": [
+            {
+                "id": str(uuid.uuid4()),
+                "item_code": plain[0],
+                "description": "未取得《成品油零售经营批准证书》擅自销售柴油",
+                "severity": "key",
+                "major_hazard": False,
+                "requirement": "立即停止销售，限期办理证照",
+                "deadline": "2025-06-12",
+                "fixed_on_spot": False,
+                "photos": [SHA_A],
+            }
+        ],
+        "final": True,
+    }
+    data.update(overrides)
+    return data
+
+
+def counts(app):
+    with app.app_context():
+        return tuple(
+            db.session.scalar(select(func.count()).select_from(model))
+            for model in (Inspection, Answer, Finding, RectificationEvent)
+        )
+
+
+def test_first_put_is_201_and_names_missing_photos(app, client, east, checklist, site):
+    response = client.put(
+        f"/api/v1/inspections/{uuid.uuid4()}", json=body(checklist, site), headers=east
+    )
+    assert response.status_code == 201, response.get_json()
+    result = response.get_json()
+    assert result["status"] == "awaiting_photos"
+    assert result["missing_photos"] == [SHA_A]
+    assert len(result["findings"]) == 1 and result["findings"][0]["status"] == "open"
+    assert counts(app) == (1, 3, 1, 1)
+
+
+def test_replay_is_200_with_the_same_answer_and_no_copies(app, client, east, checklist, site):
+    url = f"/api/v1/inspections/{uuid.uuid4()}"
+    data = body(checklist, site)
+    first = client.put(url, json=data, headers=east)
+    replay = client.put(url, json=data, headers=east)
+    assert (first.status_code, replay.status_code) == (201, 200)
+    assert first.get_json() == replay.get_json()
+    assert counts(app) == (1, 3, 1, 1)
+
+
+def test_different_body_for_a_final_inspection_is_409(app, client, east, checklist, site):
+    url = f"/api/v1/inspections/{uuid.uuid4()}"
+    data = body(checklist, site)
+    client.put(url, json=data, headers=east)
+    changed = copy.deepcopy(data)
+    changed["findings"][0]["description"] = "改过的描述"
+    assert_error(client.put(url, json=changed, headers=east), 409, "conflict")
+    assert counts(app) == (1, 3, 1, 1)
+
+
+def test_second_phone_with_same_uuid_is_409(client, east, make_user, login, checklist, site):
+    make_user("east2", "inspector", ["东城区"])
+    url = f"/api/v1/inspections/{uuid.uuid4()}"
+    data = body(checklist, site)
+    assert client.put(url, json=data, headers=east).status_code == 201
+    assert_error(client.put(url, json=data, headers=login("east2")), 409, "conflict")
+
+
+def test_draft_can_be_replaced_until_final(app, client, east, checklist, site):
+    url = f"/api/v1/inspections/{uuid.uuid4()}"
+    draft = body(checklist, site, final=False, findings=[], answers=[])
+    assert client.put(url, json=draft, headers=east).get_json()["status"] == "draft"
+    final = body(checklist, site)
+    response = client.put(url, json=final, headers=east)
+    assert response.status_code == 200
+    assert response.get_json()["status"] == "awaiting_photos"
+    assert counts(app) == (1, 3, 1, 1)
+
+
+def test_failed_answer_without_finding_is_422_naming_the_item(app, client, east, checklist, site):
+    data = body(checklist, site, findings=[])
+    response = client.put(f"/api/v1/inspections/{uuid.uuid4()}", json=data, headers=east)
+    error = assert_error(response, 422, "validation_error")
+    assert checklist["plain"][0] in error["fields"]["answers[0].result"][0]
+    assert counts(app) == (0, 0, 0, 0)
+
+
+def test_photo_required_item_without_photo_is_422(app, client, east, checklist, site):
+    if not checklist["photo_required"]:
+        pytest.skip("the refined-oil checklist has no photo-required item")
+    code = checklist["photo_required"][0]
+    data = body(checklist, site)
+    data["answers"].append({"item_code": code, "result": "fail", "note": ""})
+    data["findings"].append(
+        {"id": str(uuid.uuid4()), "item_code": code, "description": "现场问题", "photos": []}
+    )
+    error = assert_error(
+        client.put(f"/api/v1/inspections/{uuid.uuid4()}", json=data, headers=east),
+        422,
+        "validation_error",
+    )
+    assert code in error["fields"]["findings[1].photos"][0]
+    assert counts(app) == (0, 0, 0, 0)
+
+
+@pytest.mark.parametrize(
+    "mutate, path",
+    [
+        (
+            lambda d: d["answers"].append({"item_code": "HC-01", "result": "pass"}),
+            "answers[3].item_code",
+        ),
+        (lambda d: d.update(checklist_version=99), "checklist_version"),
+        (lambda d: d.update(campaign="no-such-campaign"), "campaign"),
+        (lambda d: d.update(site_id=999999), "site_id"),
+        (lambda d: d["findings"][0].update(deadline="2025-05-01"), "findings[0].deadline"),
+        (lambda d: d["findings"][0].update(fixed_on_spot=True, photos=[]), "findings[0].photos"),
+        (lambda d: d.update(started_at="2025-05-12T09:30:00"), "started_at"),
+        (lambda d: d["findings"][0].update(photos=["../../etc/passwd"]), "findings[0].photos[0]"),
+        (lambda d: d["findings"][0].update(severity="critical"), "findings[0].severity"),
+        (lambda d: d.update(location={"lat": 95.0, "lon": 36.0}), "location.lat"),
+        (lambda d: d.update(extra="x"), "extra"),
+    ],
+)
+def test_bad_references_are_422_by_json_path_and_store_nothing(
+    app, client, east, checklist, site, mutate, path
+):
+    data = body(checklist, site)
+    mutate(data)
+    response = client.put(f"/api/v1/inspections/{uuid.uuid4()}", json=data, headers=east)
+    error = assert_error(response, 422, "validation_error")
+    assert path in error["fields"], error
+    assert counts(app) == (0, 0, 0, 0)
+
+
+def test_site_of_another_district_is_not_revealed(client, east, checklist, make_site):
+    west = make_site(name="西城站", district="西城区")
+    response = client.put(
+        f"/api/v1/inspections/{uuid.uuid4()}", json=body(checklist, west), headers=east
+    )
+    assert "site_id" in assert_error(response, 422, "validation_error")["fields"]
+
+
+def test_bad_uuid_in_path_is_400(client, east, checklist, site):
+    assert_error(
+        client.put("/api/v1/inspections/not-a-uuid", json=body(checklist, site), headers=east),
+        400,
+        "bad_request",
+    )
+
+
+def test_defaults_come_from_the_item_and_campaign(app, client, east, checklist, site):
+    code = checklist["plain"][0]
+    data = body(checklist, site)
+    finding = data["findings"][0]
+    for key in ("severity", "deadline"):
+        finding.pop(key)
+    client.put(f"/api/v1/inspections/{uuid.uuid4()}", json=data, headers=east)
+    with app.app_context():
+        stored = db.session.scalar(select(Finding))
+        assert stored.severity == checklist["severity"][code]
+        assert stored.responsible_department == checklist["lead"][code]
+        days = 30 if stored.severity == "key" else 7
+        assert (stored.deadline - stored.found_at.date()).days in (days, days + 1)
+
+
+def test_fixed_on_the_spot_is_closed_at_once(app, client, east, checklist, site):
+    data = body(checklist, site)
+    data["findings"][0].update(fixed_on_spot=True, severity="general")
+    result = client.put(f"/api/v1/inspections/{uuid.uuid4()}", json=data, headers=east).get_json()
+    assert result["findings"][0]["status"] == "closed"
+    with app.app_context():
+        actions = db.session.scalars(
+            select(RectificationEvent.action).order_by(RectificationEvent.id)
+        ).all()
+        assert actions == ["record", "fix_on_spot"]
+
+
+def test_get_inspection_returns_what_was_stored(client, east, checklist, site, make_user, login):
+    key = str(uuid.uuid4())
+    data = body(checklist, site)
+    client.put(f"/api/v1/inspections/{key}", json=data, headers=east)
+    stored = client.get(f"/api/v1/inspections/{key}", headers=east).get_json()
+    assert stored["answers"] == data["answers"]
+    assert stored["findings"][0]["id"] == data["findings"][0]["id"]
+    assert stored["findings"][0]["description"] == data["findings"][0]["description"]
+    assert stored["missing_photos"] == [SHA_A]
+    make_user("west", "inspector", ["西城区"])
+    assert_error(client.get(f"/api/v1/inspections/{key}", headers=login("west")), 404, "not_found")
