@@ -6,7 +6,7 @@ migrates tables (``inspect-app init`` does, through Alembic).
 
 import sqlite3
 
-from flask import Flask
+from flask import Flask, request
 from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
 
@@ -120,6 +120,12 @@ def _writes() -> bool:
 
 def _register_transaction_boundary(app: Flask) -> None:
     """One transaction per request: commit what succeeded, roll back anything that failed."""
+
+    @app.before_request
+    def _limit_body():
+        # Photos stream to disk under their own limit; every other body is JSON and small.
+        if not request.path.startswith("/api/v1/photos/"):
+            request.max_content_length = app.config["MAX_JSON_BYTES"]
 
     @app.after_request
     def _commit_or_rollback(response):

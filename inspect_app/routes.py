@@ -26,9 +26,12 @@ def register_blueprints(app, api) -> None:
     from inspect_app.auth.routes import blp as auth_blp
     from inspect_app.campaigns.routes import blp as campaigns_blp
     from inspect_app.findings.routes import blp as findings_blp
+    from inspect_app.findings.routes import site_enforcements_blp
     from inspect_app.inspections.routes import blp as inspections_blp
+    from inspect_app.photos.routes import blp as photos_blp
     from inspect_app.sites.routes import blp as sites_blp
     from inspect_app.stats.routes import blp as stats_blp
+    from inspect_app.sync.routes import blp as sync_blp
 
     app.register_blueprint(docs_assets)
     api.register_blueprint(meta)
@@ -37,4 +40,7 @@ def register_blueprints(app, api) -> None:
     api.register_blueprint(stats_blp)
     api.register_blueprint(sites_blp)
     api.register_blueprint(inspections_blp)
+    api.register_blueprint(photos_blp)
     api.register_blueprint(findings_blp)
+    api.register_blueprint(site_enforcements_blp)
+    api.register_blueprint(sync_blp)

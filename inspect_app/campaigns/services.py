@@ -1,6 +1,7 @@
 """Campaign look-ups and publishing checklist files as immutable versions."""
 
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -39,11 +40,23 @@ def list_campaigns() -> list[dict]:
                 "document_no": campaign.document_no,
                 "issued_on": campaign.issued_on,
                 "lead_office": campaign.lead_office,
-                "stages": campaign.stages,
+                "stages": stages_of(campaign),
                 "checklist_version": version,
             }
         )
     return out
+
+
+def stages_of(campaign: Campaign) -> list[dict]:
+    """Stages with real dates (they are kept as ISO strings in the JSON column)."""
+
+    def day(value):
+        return date.fromisoformat(value) if value else None
+
+    return [
+        {"name": s["name"], "starts_on": day(s.get("starts_on")), "ends_on": day(s.get("ends_on"))}
+        for s in campaign.stages or []
+    ]
 
 
 def current_version(campaign_code: str) -> ChecklistVersion:

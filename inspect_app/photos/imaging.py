@@ -1,0 +1,414 @@
+"""Check uploaded photos by their content and derive the JPEG variants the app shows.
+
+Called by the photo route right after :meth:`storage.MediaStore.receive` stored an original:
+``process(store, sha256)`` decides from the bytes (never the name or ``Content-Type``)
+whether the file is a JPEG, PNG or HEIC photo, refuses anything else, corrupt files and
+decompression bombs, reads when and where the photo was taken from its EXIF, and writes two
+upright, EXIF-free JPEGs through the store: ``report`` (about 1600 px on the long side,
+progressive) and ``thumb`` (about 320 px).
+
+Decisions worth knowing:
+
+* Pixel limit :data:`MAX_PIXELS` (50 MP; a 12 MP phone photo is far below). The size comes
+  from the header and is checked before anything is decoded. The format plugin is chosen by
+  the magic bytes and instantiated directly instead of going through ``Image.open``; that
+  also skips Pillow's own global bomb check, whose warning is process-wide state we would
+  otherwise have to toggle from request threads. Our check is stricter than Pillow's.
+* JPEGs are decoded with ``Image.draft`` at the smallest DCT scale (1/2, 1/4, 1/8) that still
+  covers the report size, so a 12 MP photo is never fully decoded; thumb is made from the
+  report image. PNG and HEIC are decoded normally, at full size: a 12 MP HEIC takes about
+  100 MB while it is processed (libheif's buffer plus Pillow's copy).
+* A JPEG that Pillow decodes without an error is accepted even if libjpeg had to fill in
+  damaged data (``shared/photos/corrupted.jpg`` decodes with a grey strip at the bottom): for
+  an inspector a slightly damaged photo of a violation is better than none, and the original
+  is kept byte for byte. A file that stops early (truncated upload) is rejected.
+* Taken-at time: EXIF ``DateTimeOriginal`` (falling back to ``DateTimeDigitized``), with
+  ``OffsetTimeOriginal``/``OffsetTimeDigitized`` if present; without an offset the camera
+  clock is taken to be Asia/Shanghai local time, which is what phones in Golmud show.
+  ``DateTime`` (0x0132) is not used: editors rewrite it.
+* GPS: decimal degrees, negative for S/W. A missing reference counts as N/E; 0,0 (written
+  by some phones without a fix) and out-of-range values count as no position.
+* Orientation: EXIF orientations 1-8 for JPEG and PNG. For HEIC libheif already applies the
+  container's rotation/mirroring and pillow-heif resets the EXIF tag, so nothing more is done.
+* Colour: an embedded ICC profile (e.g. Display P3 from iPhones, CMYK from scanners) is
+  converted to sRGB, so the variants need no profile; transparency is flattened onto white.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone, tzinfo
+
+from PIL import ExifTags, Image, ImageCms, ImageFile, JpegImagePlugin, PngImagePlugin
+from pillow_heif import HeifImageFile, register_heif_opener
+
+from .storage import MediaStore
+
+# So that Image.open elsewhere in the app (and in tests) can read HEIC too.
+register_heif_opener()
+
+MAX_PIXELS = 50_000_000
+VARIANT_LONG_SIDE = {"report": 1600, "thumb": 320}
+REPORT_QUALITY = 85
+REPORT_PROGRESSIVE = True  # shows a usable preview early over a weak link
+THUMB_QUALITY = 80
+# Pillow's BILINEAR widens its kernel when shrinking (antialiased, not point sampling). For
+# the small step left after DCT scaling (2000 -> 1600 for 12 MP) it is slightly softer than
+# LANCZOS at about half the time, and resizing is a third of the cost (bench/photo_ingest.py).
+REPORT_RESAMPLE = Image.Resampling.BILINEAR
+
+JPEG = "image/jpeg"
+PNG = "image/png"
+HEIC = "image/heic"
+
+_SNIFF_BYTES = 64
+_HEVC_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs"}
+_GENERIC_HEIF_BRANDS = {b"mif1", b"msf1"}
+_OPENERS: dict[str, type[ImageFile.ImageFile]] = {
+    JPEG: JpegImagePlugin.JpegImageFile,
+    PNG: PngImagePlugin.PngImageFile,
+    HEIC: HeifImageFile,
+}
+# EXIF orientation -> the transpose that makes the picture upright.
+_UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+_EXIF_DATETIME_RE = re.compile(r"(\d{4})[:-](\d\d)[:-](\d\d)[ T](\d\d):(\d\d):(\d\d)")
+_EXIF_OFFSET_RE = re.compile(r"([+-])(\d\d):?(\d\d)")
+_SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+
+
+def _shanghai() -> tzinfo:
+    try:
+        from zoneinfo import ZoneInfo
+
+        return ZoneInfo("Asia/Shanghai")
+    except (ImportError, LookupError):
+        # No tz database on the host: China has kept UTC+8 without DST since 1991.
+        return timezone(timedelta(hours=8), "Asia/Shanghai")
+
+
+SHANGHAI = _shanghai()
+
+
+class ImageRejected(Exception):
+    """The upload is not a photo we can use. ``message`` (also ``str(exc)``) is Chinese for
+    the inspector; ``code`` is the API contract's error code."""
+
+    code = "unsupported_media_type"
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(message)
+
+
+class NotAnImage(ImageRejected):
+    """Not a JPEG, PNG or HEIC by its content, or damaged so that it cannot be decoded."""
+
+
+class ImageTooLarge(ImageRejected):
+    """More pixels than :data:`MAX_PIXELS` (a decompression bomb, or a panorama too big)."""
+
+    code = "payload_too_large"
+
+    def __init__(
+        self, width: int | None = None, height: int | None = None, limit: int = MAX_PIXELS
+    ) -> None:
+        self.width = width  # None when the decoder ran out of memory before telling
+        self.height = height
+        self.limit = limit
+        dimensions = f"（{width}×{height} 像素）" if width and height else ""
+        super().__init__(f"照片尺寸过大{dimensions}，超过 {limit // 1_000_000} 百万像素的上限")
+
+
+_MSG_NOT_A_PHOTO = "文件内容不是照片：只接受 JPEG、PNG 或 HEIC（苹果手机）格式"
+_MSG_DAMAGED = "照片文件已损坏或不完整，无法读取，请重新上传"
+
+
+@dataclass(frozen=True)
+class PhotoInfo:
+    width: int  # of the original, after applying the EXIF orientation
+    height: int
+    content_type: str  # image/jpeg, image/png or image/heic, from the content
+    taken_at: datetime | None  # timezone-aware
+    lat: float | None
+    lon: float | None
+
+
+def sniff(head: bytes) -> str | None:
+    """The content type of a file from its first bytes, or ``None`` if not one we accept."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return JPEG
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return PNG
+    if len(head) >= 12 and head[4:8] == b"ftyp":
+        # ISO-BMFF 'ftyp' box: major brand, minor version, then compatible brands.
+        end = min(int.from_bytes(head[:4], "big"), len(head))
+        major = head[8:12]
+        compatible = {head[i : i + 4] for i in range(16, end - 3, 4)}
+        if major in _HEVC_BRANDS:
+            return HEIC
+        if major in _GENERIC_HEIF_BRANDS and compatible & _HEVC_BRANDS:
+            return HEIC
+    return None
+
+
+def process(store: MediaStore, sha256: str) -> PhotoInfo:
+    """Check the stored original of ``sha256`` and write its ``report`` and ``thumb``
+    variants. Raises :class:`NotAnImage` or :class:`ImageTooLarge`; the caller then removes
+    the upload (``store.remove``) and answers 415 or 413."""
+    info, variants = render(store.path(sha256))
+    for variant, data in variants.items():
+        store.write_variant(sha256, variant, data)
+    return info
+
+
+def render(source: str | os.PathLike[str]) -> tuple[PhotoInfo, dict[str, bytes]]:
+    """What :func:`process` does, without the store: the photo's info and the JPEG bytes of
+    each variant."""
+    with open(source, "rb") as fp:
+        content_type, im = _open_checked(fp)
+        with im:
+            width, height = im.size
+            with _decoding():
+                if content_type == JPEG:
+                    # Decode at a reduced DCT scale that still covers the report size.
+                    im.draft("RGB", _fit(im.size, VARIANT_LONG_SIDE["report"]))
+                im.load()
+            orientation, taken_at, lat, lon = _metadata(im, content_type)
+            report, thumb = _variants(im, orientation)
+    if orientation in (5, 6, 7, 8):
+        width, height = height, width
+    info = PhotoInfo(width, height, content_type, taken_at, lat, lon)
+    return info, {
+        "report": _encode(report, quality=REPORT_QUALITY, progressive=REPORT_PROGRESSIVE),
+        "thumb": _encode(thumb, quality=THUMB_QUALITY, progressive=False),
+    }
+
+
+def read_info(source: str | os.PathLike[str]) -> PhotoInfo:
+    """The info of an already accepted original, without writing variants (for answering a
+    repeated upload). JPEG and HEIC pixels are not decoded; PNG keeps EXIF after the pixels,
+    so a PNG is."""
+    with open(source, "rb") as fp:
+        content_type, im = _open_checked(fp, verify=False)
+        with im:
+            width, height = im.size
+            orientation, taken_at, lat, lon = _metadata(im, content_type)
+    if orientation in (5, 6, 7, 8):
+        width, height = height, width
+    return PhotoInfo(width, height, content_type, taken_at, lat, lon)
+
+
+# -- opening and checking ------------------------------------------------------------------
+
+
+def _open_checked(fp: io.BufferedReader, *, verify: bool = True) -> tuple[str, ImageFile.ImageFile]:
+    """Sniff, open with the matching plugin, check the pixel count before any decoding and,
+    with ``verify``, run ``Image.verify`` on a first instance and return a fresh one (a
+    verified image cannot be used further)."""
+    content_type = sniff(fp.read(_SNIFF_BYTES))
+    if content_type is None:
+        raise NotAnImage(_MSG_NOT_A_PHOTO)
+    with _decoding():
+        im = _open_plugin(fp, content_type)
+        if verify:
+            with im:
+                im.verify()
+            im = _open_plugin(fp, content_type)
+    return content_type, im
+
+
+def _open_plugin(fp: io.BufferedReader, content_type: str) -> ImageFile.ImageFile:
+    fp.seek(0)
+    im = _OPENERS[content_type](fp)
+    width, height = im.size
+    if width * height > MAX_PIXELS:
+        # Not im.close(): that would close the caller's file; nothing is decoded yet.
+        raise ImageTooLarge(width, height)
+    return im
+
+
+@contextmanager
+def _decoding() -> Iterator[None]:
+    """Turn whatever Pillow or libheif raise on a bad file into our rejections. Only wraps
+    opening and decoding: failures after that are bugs and must surface as such."""
+    try:
+        yield
+    except ImageRejected:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning, MemoryError) as exc:
+        # Our own size check comes first, so this is a second line of defence only.
+        raise ImageTooLarge() from exc
+    except Exception as exc:  # SyntaxError, OSError("truncated"), ValueError, struct.error...
+        raise NotAnImage(_MSG_DAMAGED) from exc
+
+
+# -- metadata --------------------------------------------------------------------------
+
+
+def _metadata(
+    im: Image.Image, content_type: str
+) -> tuple[int, datetime | None, float | None, float | None]:
+    """Orientation, time taken, latitude and longitude; damaged EXIF means none of them
+    rather than a rejected photo."""
+    try:
+        exif = im.getexif()
+    except Exception:
+        return 1, None, None, None
+    orientation = 1
+    if content_type != HEIC:
+        value = exif.get(ExifTags.Base.Orientation)
+        if isinstance(value, int) and value in _UPRIGHT:
+            orientation = value
+    try:
+        taken_at = _taken_at(exif.get_ifd(ExifTags.IFD.Exif))
+    except Exception:
+        taken_at = None
+    try:
+        lat, lon = _position(exif.get_ifd(ExifTags.IFD.GPSInfo))
+    except Exception:
+        lat = lon = None
+    return orientation, taken_at, lat, lon
+
+
+def _text(value: object) -> str | None:
+    if isinstance(value, bytes):
+        value = value.decode("ascii", "replace")
+    if not isinstance(value, str):
+        return None
+    return value.strip("\x00 ")
+
+
+def _taken_at(ifd: dict[int, object]) -> datetime | None:
+    for stamp_tag, offset_tag, subsec_tag in (
+        (
+            ExifTags.Base.DateTimeOriginal,
+            ExifTags.Base.OffsetTimeOriginal,
+            ExifTags.Base.SubsecTimeOriginal,
+        ),
+        (
+            ExifTags.Base.DateTimeDigitized,
+            ExifTags.Base.OffsetTimeDigitized,
+            ExifTags.Base.SubsecTimeDigitized,
+        ),
+    ):
+        stamp = _EXIF_DATETIME_RE.match(_text(ifd.get(stamp_tag)) or "")
+        if not stamp:
+            continue
+        subsec = _text(ifd.get(subsec_tag)) or ""
+        micro = int((subsec + "000000")[:6]) if subsec.isdigit() else 0
+        try:
+            naive = datetime(*(int(part) for part in stamp.groups()), micro)
+        except ValueError:  # "0000:00:00 00:00:00" from cameras with no clock set
+            continue
+        return naive.replace(tzinfo=_offset(_text(ifd.get(offset_tag))) or SHANGHAI)
+    return None
+
+
+def _offset(text: str | None) -> tzinfo | None:
+    match = _EXIF_OFFSET_RE.fullmatch(text or "")
+    if not match:
+        return None
+    sign, hours, minutes = match.groups()
+    delta = timedelta(hours=int(hours), minutes=int(minutes))
+    if delta > timedelta(hours=14):
+        return None
+    return timezone(-delta if sign == "-" else delta)
+
+
+def _position(gps: dict[int, object]) -> tuple[float | None, float | None]:
+    lat = _degrees(gps.get(ExifTags.GPS.GPSLatitude), gps.get(ExifTags.GPS.GPSLatitudeRef), 90)
+    lon = _degrees(gps.get(ExifTags.GPS.GPSLongitude), gps.get(ExifTags.GPS.GPSLongitudeRef), 180)
+    if lat is None or lon is None or (lat == 0 and lon == 0):
+        return None, None
+    return lat, lon
+
+
+def _degrees(dms: object, ref: object, limit: float) -> float | None:
+    if not isinstance(dms, tuple) or not 1 <= len(dms) <= 3:
+        return None
+    value = 0.0
+    for part, scale in zip(dms, (1, 60, 3600), strict=False):
+        number = float(part)  # IFDRational; 0/0 comes out as NaN
+        if not math.isfinite(number) or number < 0:
+            return None
+        value += number / scale
+    if (_text(ref) or "").upper()[:1] in ("S", "W"):
+        value = -value
+    if abs(value) > limit:
+        return None
+    return round(value, 7)
+
+
+# -- pixels ----------------------------------------------------------------------------
+
+
+def _fit(size: tuple[int, int], long_side: int) -> tuple[int, int]:
+    """``size`` scaled down (never up) so that its longer side is ``long_side``."""
+    width, height = size
+    scale = long_side / max(width, height)
+    if scale >= 1:
+        return width, height
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def _variants(im: Image.Image, orientation: int) -> tuple[Image.Image, Image.Image]:
+    icc = im.info.get("icc_profile")
+    if im.mode not in ("RGB", "L", "CMYK"):
+        im = _flatten(im)
+    size = _fit(im.size, VARIANT_LONG_SIDE["report"])
+    report = im.resize(size, REPORT_RESAMPLE) if size != im.size else im
+    report = _to_srgb(report, icc)
+    if orientation in _UPRIGHT:
+        report = report.transpose(_UPRIGHT[orientation])
+    # reducing_gap=1: box-average by the whole factor (5 from 1600 to 320), then filter only
+    # the remainder; a quarter of the time of a full BICUBIC pass, no visible loss at 320 px.
+    size = _fit(report.size, VARIANT_LONG_SIDE["thumb"])
+    thumb = report.resize(size, Image.Resampling.BICUBIC, reducing_gap=1.0)
+    return report, thumb
+
+
+def _flatten(im: Image.Image) -> Image.Image:
+    """Any other mode to RGB: transparency onto white, 16-bit grey scaled rather than
+    clipped (``convert`` would turn everything above 255 white)."""
+    if im.mode.startswith("I"):
+        return im.convert("I").point(lambda v: v / 256).convert("L").convert("RGB")
+    if im.mode == "P":
+        im = im.convert("RGBA" if "transparency" in im.info else "RGB")
+    if "A" in im.mode or "a" in im.mode or "transparency" in im.info:
+        rgba = im.convert("RGBA")
+        flat = Image.new("RGB", rgba.size, (255, 255, 255))
+        flat.paste(rgba, mask=rgba.getchannel("A"))
+        return flat
+    return im.convert("RGB")
+
+
+def _to_srgb(im: Image.Image, icc: bytes | None) -> Image.Image:
+    if icc:
+        try:
+            profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+            if not ImageCms.getProfileDescription(profile).strip().startswith("sRGB"):
+                return ImageCms.profileToProfile(im, profile, _SRGB, outputMode="RGB")
+        except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+            pass  # a broken or mismatched profile: plain conversion below is still fine
+    return im if im.mode == "RGB" else im.convert("RGB")
+
+
+def _encode(im: Image.Image, *, quality: int, progressive: bool) -> bytes:
+    buffer = io.BytesIO()
+    # No exif= and no icc_profile=: the variants carry no metadata (GPS stays private).
+    im.save(buffer, "JPEG", quality=quality, progressive=progressive)
+    return buffer.getvalue()

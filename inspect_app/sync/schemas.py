@@ -1,0 +1,46 @@
+"""Body of GET /sync: what changed for the caller since a cursor."""
+
+from marshmallow import Schema, fields, validate
+
+from inspect_app.sites.schemas import SiteSchema
+
+
+class SyncQuerySchema(Schema):
+    since = fields.String(
+        load_default=None,
+        validate=validate.Regexp(r"^\d{1,18}$", error="游标格式不正确"),
+        metadata={"description": "next_cursor of the previous sync; omit for everything"},
+    )
+    limit = fields.Integer(load_default=500, validate=validate.Range(1, 2000))
+
+
+class FindingChangeSchema(Schema):
+    id = fields.Integer()
+    uuid = fields.String()
+    site_id = fields.Integer()
+    campaign = fields.String()
+    status = fields.String()
+    severity = fields.String()
+    deadline = fields.Date(allow_none=True)
+    description = fields.String()
+    updated_at = fields.DateTime()
+    last_action = fields.String(allow_none=True)
+    last_note = fields.String(allow_none=True)
+
+
+class ChecklistChangeSchema(Schema):
+    campaign = fields.String()
+    version = fields.Integer()
+    published_at = fields.DateTime()
+
+
+class ChangesSchema(Schema):
+    sites = fields.List(fields.Nested(SiteSchema))
+    findings = fields.List(fields.Nested(FindingChangeSchema))
+    checklists = fields.List(fields.Nested(ChecklistChangeSchema))
+
+
+class SyncSchema(Schema):
+    changes = fields.Nested(ChangesSchema)
+    next_cursor = fields.String()
+    has_more = fields.Boolean()
