@@ -1,0 +1,1 @@
+"""Test support: a scripted phone, a flaky network proxy and a real server process."""
