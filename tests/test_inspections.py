@@ -228,3 +228,16 @@ def test_get_inspection_returns_what_was_stored(client, east, checklist, site, m
     assert stored["missing_photos"] == [SHA_A]
     make_user("west", "inspector", ["西城区"])
     assert_error(client.get(f"/api/v1/inspections/{key}", headers=login("west")), 404, "not_found")
+
+
+def test_stored_inspection_is_in_the_audit_log(app, client, east, checklist, site):
+    from inspect_app.audit.models import AuditLog
+
+    key = str(uuid.uuid4())
+    client.put(f"/api/v1/inspections/{key}", json=body(checklist, site), headers=east)
+    client.put(f"/api/v1/inspections/{key}", json=body(checklist, site, findings=[]), headers=east)
+    with app.app_context():
+        entries = db.session.execute(select(AuditLog.action, AuditLog.object_id)).all()
+    # The login and the stored inspection; the rejected second body left no entry.
+    assert ("inspection.create", key) in entries
+    assert [a for a, _ in entries].count("inspection.create") == 1

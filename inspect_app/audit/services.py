@@ -12,6 +12,7 @@ def record(
     detail=None,
     address: str | None = None,
 ) -> None:
+    """Add an entry to the current transaction: it lands only if the change does."""
     db.session.add(
         AuditLog(
             user_id=user_id,

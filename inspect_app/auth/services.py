@@ -9,6 +9,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
 
+from inspect_app.audit import services as audit
 from inspect_app.auth.models import ApiToken, LoginFailure, User
 from inspect_app.db_types import utcnow
 from inspect_app.domain import DISTRICTS, ROLES
@@ -134,6 +135,7 @@ def login(username: str, password: str, address: str | None, hours: int) -> tupl
     )
     db.session.add(token)
     db.session.flush()
+    audit.record(user.id, "auth.login", "user", user.id, address=address)
     return raw, token
 
 
@@ -157,6 +159,7 @@ def user_for_token(raw: str) -> tuple[User, ApiToken]:
 
 def revoke(token: ApiToken) -> None:
     token.revoked_at = utcnow()
+    audit.record(token.user_id, "auth.logout", "user", token.user_id)
     db.session.flush()
 
 

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
+from inspect_app.audit import services as audit
 from inspect_app.auth.models import User
 from inspect_app.campaigns.models import Campaign, ChecklistItem, ChecklistVersion
 from inspect_app.db_types import utcnow
@@ -52,6 +53,13 @@ def put_inspection(user: User, uuid: str, data: dict) -> tuple[dict, bool]:
             if existing is not None:
                 _remove_draft(existing)
             inspection = _store(user, uuid, data, digest, context)
+            audit.record(
+                user.id,
+                "inspection.replace" if existing is not None else "inspection.create",
+                "inspection",
+                uuid,
+                {"findings": len(data["findings"]), "final": data["final"]},
+            )
     except IntegrityError:
         # Another request stored the same UUID (or a finding's UUID) first: a phone
         # retrying in parallel. Its copy stands; answer as for a replay if it matches.

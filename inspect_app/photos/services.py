@@ -4,6 +4,7 @@ from flask import current_app
 from sqlalchemy import String, cast, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from inspect_app.audit import services as audit
 from inspect_app.auth.models import User
 from inspect_app.errors import NotFound, PayloadTooLarge, UnsupportedMediaType
 from inspect_app.extensions import db
@@ -53,6 +54,7 @@ def record_photo(store: MediaStore, sha256: str, size: int, user: User) -> tuple
     try:
         with db.session.begin_nested():
             db.session.add(photo)
+            audit.record(user.id, "photo.upload", "photo", sha256, {"bytes": size})
     except IntegrityError:
         # Another phone finished the same photo a moment earlier: same bytes, same row.
         db.session.expire_all()

@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
+from inspect_app.audit import services as audit
 from inspect_app.auth.models import User
 from inspect_app.campaigns.models import Campaign, ChecklistItem, ChecklistVersion
 from inspect_app.db_types import utcnow
@@ -149,6 +150,7 @@ def register_site(user: User, data: dict) -> tuple[Site, bool]:
     )
     db.session.add(site)
     db.session.flush()
+    audit.record(user.id, "site.register", "site", site.id, {"name": site.name})
     return site, True
 
 
