@@ -1,0 +1,689 @@
+"""Draft an inspection checklist from a parsed campaign notice.
+
+Inspectors need the notice as questions they can answer on site. This module
+walks the checkable clauses of a :class:`~inspect_app.campaigns.notice.Notice`
+(skipping aims, organisation, timing, division of duties and requirements),
+splits clauses that ask several things into one item each, and phrases each item
+as a question. Every item keeps the clause text it came from (``basis``) verbatim
+from the cleaned notice, so a finding can cite it. The result is a draft: the
+campaign office reviews the wording before publishing it (see ``checklists/``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from inspect_app.campaigns.notice import (
+    Clause,
+    Notice,
+    NoticeError,
+    is_boilerplate,
+    is_stage_section,
+)
+from inspect_app.domain import DEFAULT_DEADLINE_DAYS, SITE_TYPES
+
+__all__ = [
+    "KNOWN_PREFIXES",
+    "Unit",
+    "checkable_units",
+    "derive_prefix",
+    "dump_yaml",
+    "generate_checklist",
+]
+
+KNOWN_PREFIXES = {
+    "hazchem-2025": "HC",
+    "recycling-2025": "RC",
+    "refined-oil-2025": "RO",
+    "sand-gravel-2024": "SG",
+    "placer-gold-2024": "PG",
+}
+
+ANSWER_TYPE = "pass_fail_na"
+
+
+@dataclass
+class Unit:
+    """A checkable piece of a clause: the text items are drawn from."""
+
+    clause: Clause
+    path: str
+    section: str
+    text: str  # verbatim from the cleaned notice
+    lead_department: str | None
+    context: str  # the whole clause, for site types when the unit itself names none
+
+
+# ------------------------------------------------------------------ checkable units
+
+# A clause inside a checkable section that only sets the campaign's time frame.
+_TIMING_CLAUSE = re.compile(r"时限|时间安排|进度|阶段")
+# Stage sections are not checked, except an explicit list of what to strike at.
+_FOCUS_LIST = re.compile(r"(?:打击|整治|检查|排查)重点[:：]")
+_DATE_IN_HEADING = re.compile(r"[（(]\s*(?:\d{4}年)?\d{1,2}月[^）)]*[）)]$")
+
+
+def _section_label(chain: list[Clause]) -> str:
+    labels = []
+    for clause in chain:
+        if clause.kind == "enum" or not clause.heading:
+            continue
+        labels.append(_DATE_IN_HEADING.sub("", clause.label))
+    return " / ".join(labels)
+
+
+def checkable_units(notice: Notice) -> list[Unit]:
+    """The clauses an inspector checks on site, in notice order."""
+    units: list[Unit] = []
+
+    def visit(clause: Clause, chain: list[Clause]) -> None:
+        chain = chain + [clause]
+        if clause.kind != "enum" and clause.kind != "section":
+            if _TIMING_CLAUSE.search(clause.heading):
+                return
+        points = [c for c in clause.children if c.kind == "enum"]
+        context = (
+            "\n".join(c.heading for c in chain)
+            + "\n"
+            + (clause.text if clause.kind != "enum" else chain[-2].text)
+        )
+        if clause.children:
+            # The intro of an enumerated clause can carry its own check (placer
+            # gold: 一经发现安装采金装置…); the intro of a structural parent is an
+            # overview of its children.
+            if points and len(clause.intro) > 15:
+                units.append(_unit(clause, chain, clause.intro, context))
+            for child in clause.children:
+                visit(child, chain)
+            return
+        if clause.kind == "section" and not clause.body:
+            return
+        text = clause.body or clause.heading
+        if text:
+            units.append(_unit(clause, chain, text, context))
+
+    for section in notice.clauses:
+        if not is_boilerplate(section):
+            visit(section, [])
+        elif is_stage_section(section):
+            for clause in section.walk():
+                if clause.children:
+                    continue
+                m = _FOCUS_LIST.search(clause.body)
+                if m:
+                    chain = [c for c in section.walk() if clause.path.startswith(c.path)]
+                    focus = clause.body[m.end() :]
+                    units.append(_unit(clause, chain[:-1] + [clause], focus, clause.body))
+    return units
+
+
+def _unit(clause: Clause, chain: list[Clause], text: str, context: str) -> Unit:
+    section_chain = chain if clause.heading or clause.kind == "enum" else chain[:-1]
+    return Unit(
+        clause=clause,
+        path=clause.path,
+        section=_section_label(section_chain) or _section_label(chain[:1]),
+        text=text.strip().rstrip("。；;，,").strip(),
+        lead_department=clause.lead_department,
+        context=context,
+    )
+
+
+# ---------------------------------------------------------------------------- parts
+
+_OPEN = "（(《“‘〔【["
+_CLOSE = "）)》”’〕】]"
+
+
+def _top_level_splits(text: str, separators: str) -> list[tuple[int, int]]:
+    """Spans of text between separators that are not inside brackets or quotes."""
+    spans = []
+    depth = 0
+    start = 0
+    for i, ch in enumerate(text):
+        if ch in _OPEN:
+            depth += 1
+        elif ch in _CLOSE:
+            depth = max(0, depth - 1)
+        elif depth == 0 and ch in separators:
+            spans.append((start, i))
+            start = i + 1
+    spans.append((start, len(text)))
+    return spans
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start] in " \n，,。；;：:":
+        start += 1
+    while end > start and text[end - 1] in " \n，,。；;：:":
+        end -= 1
+    return start, end
+
+
+# A sentence that states the consequence or purpose of the one before it belongs
+# with it: 凡达到刑事追诉标准…依法移送司法机关, 确保…
+_FOLLOW_ON = re.compile(r"^(?:凡|确保|以便|从而|进而|形成|对达到|对构成|对符合立案|依法移送|追究)")
+_CATCH_ALL = re.compile(r"^其他(?:违反|违法|违规|非法)")
+
+
+def _parts(text: str) -> list[tuple[str, str]]:
+    """Split a unit into the requirements it states: (basis, the requirement itself).
+
+    Both are verbatim from the text; the basis also takes in a following sentence
+    that only states the consequence or purpose (凡达到刑事追诉标准的…).
+    """
+    pieces: list[tuple[int, int]] = []
+    for s, e in _top_level_splits(text, "。；;\n"):
+        # …，同时加强自备油罐的排查整治 starts a second requirement in one sentence.
+        cut = [m.start() for m in re.finditer(r"[，,]同时", text[s:e])]
+        bounds = [s] + [s + c for c in cut] + [e]
+        for a, b in zip(bounds, bounds[1:], strict=False):
+            a, b = _trim(text, a, b)
+            if b - a >= 4:
+                pieces.append((a, b))
+    merged: list[tuple[int, int, int]] = []  # start, end of the requirement, end of basis
+    for a, b in pieces:
+        chunk = text[a:b]
+        if _CATCH_ALL.match(chunk):
+            continue
+        if merged and _FOLLOW_ON.match(chunk):
+            merged[-1] = (merged[-1][0], merged[-1][1], b)
+        else:
+            merged.append((a, b, b))
+    return [(text[a:c], text[a:b]) for a, b, c in merged]
+
+
+# ------------------------------------------------------------------------ questions
+
+_LEADING_CHECK = re.compile(
+    r"^(?:同时)?(?:重点)?(?:排查整治|排查|检查|核查|核实|查看|查阅|确认|严格核查|严密排查)"
+)
+_STRIKE = re.compile(
+    r"^(?:同时)?(?:依法)?(?:严厉|严肃|坚决)?(?:打击|查处|清除|取缔|整治)(?:并查处)?"
+)
+_ILLEGAL = re.compile(
+    r"非法|违法|无证|无照|擅自|私设|盗采|偷采|黑加油|窝点|未经许可|不符合国家标准|违规|伪证|违禁"
+)
+_URGE = re.compile(r"^(?:同时)?(?:监督指导|督促指导|指导督促|督促)(?:企业|经营单位|单位)")
+_PROBLEM = re.compile(
+    r"不牢|不落实|不到位|不严|不足|薄弱|滞后|未按|未建立|未建设|未形成|没有|缺乏|不深入|不彻底|"
+    r"达不到|只挂名|不完善|两张皮|割裂"
+)
+_DIRECTIVE = re.compile(
+    r"^(?:同时)?(?:全面|深入|进一步|严格|认真|切实|积极|加快|持续|常态化|依法|坚决|重点)*"
+    r"(?:开展|建立|落实|配齐|制定|完善|推动|推进|强化|加强|实现|健全|执行|组织|确认|排查|提升|"
+    r"深化|对照|规范|查明|明确|储备|严把|合理|保持|预留|加快|督促|监督|严防|严禁|杜绝|严格)"
+)
+_DOC_NAME = re.compile(r"《([^《》]*?(?:证|照|证书|执照|许可|批准书))》")
+_NEGATION = re.compile(r"未获得|未取得|未持有|未办理|无(?=《)")
+_CHECK_OBJECTS = re.compile(
+    r"对(?P<objs>[^，,。；;对]{4,60}?)(?:进行|开展)(?:监督)?(?:检查|核查|查验|排查)"
+)
+_SITE_WORDS = re.compile(r"企业|单位|工地|站|场所|窝点|车辆")
+_ENTITY = re.compile(r"^(?P<entity>.*?(?:回收站点?|站点|企业|加油站|单位|场所|经营者|油库|工地))")
+_BEHAVIOUR_VERB = re.compile(r"开采|采砂|洗砂|经营|销售|运输|储存|生产|回收|从事|使用|处置")
+
+
+_DEADLINE = re.compile(r"^(?P<when>\d{4}年(?:年底|底|\d{1,2}月(?:\d{1,2}日)?)前)[，,]?")
+_ENTITY_WORD = re.compile(r"企业|站点|加油站|单位|场所|经营者|回收站|工地|油库")
+
+
+def _finish(question: str) -> str:
+    question = question.strip().rstrip("。；;，,：: ")
+    question = re.sub(r"等$", "", question)
+    if len(question) > 90:
+        cut = question.rfind("，", 0, 80)
+        if cut > 20:
+            question = question[:cut]
+    return question + "？"
+
+
+def _strip_verbs(text: str) -> str:
+    """Drop the inspector's verb (排查整治, 严厉打击…) to get at what is checked."""
+    while True:
+        shorter = _STRIKE.sub("", _LEADING_CHECK.sub("", text), count=1)
+        if shorter == text:
+            return text
+        text = shorter
+
+
+def _ask(part: str) -> str:
+    """One question for one requirement."""
+    text = part.strip()
+    deadline = _DEADLINE.match(text)
+    if deadline:
+        return _finish(_ask(text[deadline.end() :])[:-1] + f"（时限：{deadline['when']}）")
+    if "是否" in text:
+        return _finish(_LEADING_CHECK.sub("", text))
+    if _URGE.match(text):
+        return _finish("企业是否" + _URGE.sub("", text))
+    if text.startswith("严禁"):
+        return _finish("是否存在" + text[2:] + "的情况")
+    rest = _strip_verbs(text)
+    if rest != text and (_ILLEGAL.search(rest) or re.search(r"(?:行为|问题|隐患)$", rest)):
+        suffix = "" if re.search(r"(?:行为|问题|现象|情况|隐患)$", rest) else "的情况"
+        return _finish("是否存在" + rest + suffix)
+    if rest != text and rest.endswith("情况"):
+        return _finish(rest + "是否符合要求")
+    if re.search(r"行为$", text) and not _DIRECTIVE.match(text):
+        return _finish("是否存在" + text)
+    if _PROBLEM.search(text) and not _DIRECTIVE.match(text):
+        return _finish("是否存在以下问题：" + text)
+    return _finish("是否" + _LEADING_CHECK.sub("", text))
+
+
+@dataclass
+class _Draft:
+    text: str
+    basis: str
+    focus: str  # the words this question is about, for site types and severity
+
+
+def _with_subject(question: str, subject: str | None) -> str:
+    """再生资源回收站点 + 证照是否齐全: give a bare 是否 question the clause's subject."""
+    own = question.split("是否")[0]
+    if subject and not _ENTITY_WORD.search(own):
+        return subject + question
+    return question
+
+
+def _subject_of(question: str) -> str | None:
+    m = _ENTITY.match(question.split("是否")[0]) if "是否" in question else None
+    return m["entity"] if m else None
+
+
+def _split_questions(part: str, subject: str | None = None) -> tuple[list[_Draft], str | None]:
+    """Items for one requirement, several when it asks several things, and its subject.
+
+    ``subject`` is the site named by an earlier requirement of the same clause
+    (排查整治加油站是否…；是否开展…), for questions that do not repeat it.
+    """
+    docs = _DOC_NAME.findall(part)
+    if docs and _NEGATION.search(part):
+        verb = "持有" if re.search(r"车|驾驶员|押运员", part) else "取得"
+        drafts = [
+            _Draft(_finish(f"是否{verb}《{doc}》"), part, f"未{verb}《{doc}》")
+            for doc in dict.fromkeys(docs)
+        ]
+        return drafts, subject
+
+    if "是否" in part:
+        # 拆解过程中对设备容器内部情况不明的，是否采取… is one question: a piece
+        # without 是否 qualifies the next question, or extends the last one.
+        questions: list[str] = []
+        pending = ""
+        for a, b in _top_level_splits(part, "，,；;"):
+            piece = part[a:b].strip()
+            if not piece:
+                continue
+            if "是否" in piece:
+                questions.append(pending + piece)
+                pending = ""
+            elif questions:
+                questions[-1] += "，" + piece
+            else:
+                pending += piece + "，"
+        drafts = []
+        for q in questions:
+            q = _with_subject(_LEADING_CHECK.sub("", q), subject)
+            subject = subject or _subject_of(q)
+            drafts.append(_Draft(_finish(q), part, q))
+        return drafts, subject
+
+    objects: list[str] = []
+    for m in _CHECK_OBJECTS.finditer(part):
+        names = [re.sub(r"等(?:方面|情况)?$", "", o) for o in m["objs"].split("、")]
+        if len(names) >= 2 and all(2 <= len(o) <= 14 for o in names):
+            if not any(_SITE_WORDS.search(o) for o in names):
+                objects = names
+    if objects:
+        return [_Draft(_finish(f"{obj}是否符合要求"), part, obj) for obj in objects], subject
+
+    behaviour = _strip_verbs(part)
+    if re.search(r"行为$", behaviour) and "，" not in behaviour and "," not in behaviour:
+        elements = [behaviour[a:b] for a, b in _top_level_splits(behaviour, "、")]
+        last = elements[-1]
+        verb = _BEHAVIOUR_VERB.search(last)
+        if (
+            len(elements) >= 3
+            and verb
+            and all(len(e) <= 10 and not _BEHAVIOUR_VERB.search(e) for e in elements[:-1])
+        ):
+            tail = last[verb.start() :]
+            acts = [e + tail for e in elements[:-1]] + [last]
+            return [_Draft(_finish("是否存在" + act), part, act) for act in acts], subject
+
+    return [_Draft(_ask(part), part, part)], subject
+
+
+# ------------------------------------------------------------------- item metadata
+
+_SITE_KEYWORDS: dict[str, tuple[str, ...]] = {
+    "加油站": ("加油站", "加油点", "成品油零售", "黑加油"),
+    "油库": ("油库", "批发企业", "油气储存", "储油库", "石油储备库"),
+    "工矿企业自备油罐": ("自备油罐", "自备用油", "工矿企业", "非煤矿山", "用油单位"),
+    "建筑工地": ("建筑工地", "施工工地", "工地", "工程项目", "施工单位", "施工现场"),
+    "流动加油车": ("流动加油", "流动售油", "流动销售", "运油车", "改装机动车", "改装车辆"),
+    "再生资源回收站点": ("再生资源", "回收站", "废旧金属", "废品回收"),
+    "危险化学品企业": (
+        "危险化学品",
+        "危化",
+        "化工",
+        "重大危险源",
+        "硝酸铵",
+        "液氯",
+        "储罐",
+        "燃气",
+        "加气站",
+        "充装站",
+        "易制爆",
+        "易制毒",
+        "剧毒",
+        "危险废物",
+        "危险货物",
+        "危货",
+        "压力管道",
+        "压力容器",
+        "特种设备",
+    ),
+    "砂石场": (
+        "砂石场",
+        "砂石料场",
+        "砂石堆场",
+        "砂石企业",
+        "砂石行业",
+        "砂石资源",
+        "采砂(?!金)",
+        "砂场",
+        "采石",
+        "堆砂",
+    ),
+    "洗砂场": ("洗砂",),
+    "砂金盗采点": ("砂金", "采金", "盗采"),
+}
+_REGULATOR = re.compile(
+    r"监管部门|监管执法|执法人员|执法力量|行业监管|部门之间|相关部门|成员单位|领导小组|联合执法|"
+    r"联合检查|执法检查|审查机制|服务对象|警力|巡逻|乡镇|书面报告|立案|清场|督导|考核|下发《|"
+    r"出台|把关|管理机构|监管人员|线索|问责|受理|失职渎职|保护伞"
+)
+_ENTERPRISE_SUBJECT = re.compile(r"^(?:部分)?[^，,。]{0,12}?(?:企业|站点|经营单位|加油站|场所)")
+
+_KEY = re.compile(
+    r"重大(?:事故)?隐患|重大危险源|非法|违法|无证|无照|取缔|盗采|偷采|私挖|严禁|擅自|私设|伪证|"
+    r"超范围|超许可|过期|失效|未取得|未获得|未持有|未经许可|违禁|黑加油|窝点|不合格|不符合国家标准|"
+    r"停产整顿|火灾|爆炸|紧急切断|安全仪表|自动化控制|外部安全距离|包保责任|采金装置|超载|违规"
+)
+_REGULATOR_KEY = re.compile(r"失职|渎职|保护伞|关系网|不受理|不查办|包庇|徇私")
+_PHOTO = re.compile(
+    r"设施|设备|装置|储罐|油罐|罐区|管道|现场|堆放|存放|码放|标识|标志|告示牌|张贴|警示|围挡|围栏|"
+    r"消防器材|应急物资|环境卫生|清运|停放|场地|采金|机械|采砂|洗砂|开采|河道|植被|排水|"
+    r"停车场|窝点|黑加油站|油罐|易燃易爆|氧气瓶|违禁物品|拆解"
+)
+_PAPER_ONLY = re.compile(r"台账|登记|制度|培训|预案|演练|报告|发票|备案|申报|证照|许可证|执照|体系")
+
+
+def _strip_documents(text: str) -> str:
+    # A licence name (《危险化学品经营许可证》) says nothing about the kind of site.
+    return re.sub(r"《[^《》]*》", "", text)
+
+
+def _keyword_sites(text: str, allowed: set[str] | None = None) -> list[str]:
+    plain = _strip_documents(text)
+    found = [
+        site
+        for site in SITE_TYPES
+        if site in _SITE_KEYWORDS and any(re.search(w, plain) for w in _SITE_KEYWORDS[site])
+    ]
+    if allowed is not None:
+        found = [site for site in found if site in allowed]
+    return found
+
+
+def _campaign_sites(notice: Notice, units: list[Unit]) -> list[str]:
+    """The kinds of site the campaign is about, most mentioned first."""
+    counts: Counter[str] = Counter()
+    # The title names what the campaign is about; count it as much as a clause.
+    text = _strip_documents(notice.title * 5 + "\n" + "\n".join(u.text for u in units))
+    for site, words in _SITE_KEYWORDS.items():
+        counts[site] = sum(len(re.findall(word, text)) for word in words)
+    if not counts or counts.most_common(1)[0][1] == 0:
+        return []
+    top = counts.most_common(1)[0][1]
+    return [site for site, count in counts.most_common() if count and count >= top * 0.2]
+
+
+def _site_types(draft: _Draft, unit: Unit, campaign_sites: list[str]) -> list[str]:
+    focus = _LEADING_CHECK.sub("", _STRIKE.sub("", draft.focus))
+    allowed = set(campaign_sites) if campaign_sites else None
+    enterprise = _ENTERPRISE_SUBJECT.match(focus) or _URGE.match(draft.focus)
+    if not enterprise and _REGULATOR.search(draft.focus):
+        return ["监管部门"]
+    # The subject of a 是否 question decides (再生资源回收企业是否存在回收危险化学品
+    # 容器…); else what the question names, whatever the campaign; else the wider
+    # clause, within the campaign's own kinds of site.
+    subject = draft.focus.split("是否")[0] if "是否" in draft.focus else ""
+    for text, among in (
+        (subject, None),
+        (draft.focus, None),
+        (draft.basis, None),
+        (unit.context, allowed),
+    ):
+        sites = _keyword_sites(text, among)
+        if sites:
+            return sites
+    return campaign_sites[:1] or ["监管部门"]
+
+
+def _severity(draft: _Draft, sites: list[str]) -> str:
+    if sites == ["监管部门"]:
+        # A regulator's lapse is a 重点问题 when it shields wrongdoing, not when
+        # the clause it works on is about illegal mining.
+        return "key" if _REGULATOR_KEY.search(draft.focus) else "general"
+    if _KEY.search(draft.focus) or _KEY.search(draft.text):
+        return "key"
+    # The behaviours a campaign lists to strike at (…开采砂石资源的行为) are violations.
+    return "key" if re.match(r"^是否存在.*行为？$", draft.text) else "general"
+
+
+def _photo_required(draft: _Draft, sites: list[str]) -> bool:
+    if sites == ["监管部门"]:
+        return False
+    about = draft.focus if draft.focus != draft.basis else draft.text
+    physical = len(_PHOTO.findall(about))
+    # Paperwork (台账, 证照, 预案) is recorded by number, not photographed.
+    return physical > 0 and physical >= len(_PAPER_ONLY.findall(about))
+
+
+# -------------------------------------------------------------- lead departments
+
+_CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
+
+
+def _terms(text: str) -> set[str]:
+    """Characters and character pairs: Chinese words without a word list."""
+    terms: set[str] = set()
+    for run in _CJK_RUN.findall(text):
+        terms.update(run)
+        terms.update(run[i : i + 2] for i in range(len(run) - 1))
+    return terms
+
+
+class _DutyMatcher:
+    """Finds the department whose duties (职责分工) best match a requirement."""
+
+    MIN_SCORE = 2.0
+    MIN_LEAD = 1.2  # the best must beat the runner-up by this factor
+
+    def __init__(self, notice: Notice) -> None:
+        self.departments = [d for d in notice.departments if d.from_division]
+        self.terms = [_terms(d.duties) for d in self.departments]
+        df: Counter[str] = Counter()
+        for terms in self.terms:
+            df.update(terms)
+        n = len(self.departments)
+        # Single characters count half: 税 alone says a lot, 的 nothing (its idf is ~0).
+        self.weight = {
+            t: math.log((n + 1) / (count + 0.5)) * (0.5 if len(t) == 1 else 1.0)
+            for t, count in df.items()
+        }
+
+    def best(self, text: str) -> str | None:
+        wanted = _terms(text)
+        scores = sorted(
+            (
+                (sum(self.weight[t] for t in wanted & terms) / len(terms) ** 0.25, dept.name)
+                for dept, terms in zip(self.departments, self.terms, strict=True)
+            ),
+            reverse=True,
+        )
+        if not scores or scores[0][0] < self.MIN_SCORE:
+            return None
+        if len(scores) > 1 and scores[0][0] < self.MIN_LEAD * scores[1][0]:
+            return None
+        return scores[0][1]
+
+
+# ------------------------------------------------------------------------- public
+
+
+def derive_prefix(campaign_code: str) -> str:
+    """Item-code prefix for a campaign: the known one, else initials of the code's words."""
+    if campaign_code in KNOWN_PREFIXES:
+        return KNOWN_PREFIXES[campaign_code]
+    words = [w for w in re.split(r"[^A-Za-z]+", campaign_code) if w]
+    if not words:
+        return "CL"
+    if len(words) == 1:
+        return words[0][:2].upper().ljust(2, "X")
+    return "".join(w[0] for w in words[:3]).upper()
+
+
+def generate_checklist(notice: Notice, campaign_code: str, prefix: str | None = None) -> dict:
+    """The checklist for a notice, in the structure of ``checklists/<code>.yaml``."""
+    prefix = prefix or derive_prefix(campaign_code)
+    units = checkable_units(notice)
+    if not units:
+        line = notice.clauses[0].line if notice.clauses else 1
+        raise NoticeError(
+            notice.source,
+            line,
+            "方案中没有可检查的条款：应有“主要任务”“整治内容”“整治范围”等写明检查事项的章节",
+        )
+    campaign_sites = _campaign_sites(notice, units)
+    matcher = _DutyMatcher(notice)
+
+    items = []
+    for unit in units:
+        drafts: list[_Draft] = []
+        subject = None
+        for basis, part in _parts(unit.text):
+            more, subject = _split_questions(part, subject)
+            for draft in more:
+                draft.basis = basis
+            drafts.extend(more)
+        for draft in drafts:
+            sites = _site_types(draft, unit, campaign_sites)
+            lead = unit.lead_department or matcher.best(draft.basis) or notice.lead_office
+            items.append(
+                {
+                    "code": f"{prefix}-{len(items) + 1:02d}",
+                    "section": unit.section,
+                    "clause": unit.path,
+                    "text": draft.text,
+                    "basis": draft.basis,
+                    "lead_department": lead,
+                    "site_types": sites,
+                    "answer_type": ANSWER_TYPE,
+                    "default_severity": _severity(draft, sites),
+                    "photo_required": _photo_required(draft, sites),
+                }
+            )
+
+    source_name = Path(notice.source).name
+    return {
+        "campaign": {
+            "code": campaign_code,
+            "name": notice.title,
+            "document_no": notice.document_no,
+            "issued_on": notice.issued_on,
+            "lead_office": notice.lead_office,
+            "notice": source_name if source_name != "<notice>" else f"{campaign_code}.txt",
+            "stages": [
+                {"name": s.name, "starts_on": s.starts_on, "ends_on": s.ends_on}
+                for s in notice.stages
+            ],
+            "departments": [{"name": d.name, "duties": d.duties} for d in notice.departments],
+            "deadline_days": dict(DEFAULT_DEADLINE_DAYS),
+        },
+        "items": items,
+    }
+
+
+# --------------------------------------------------------------------------- YAML
+
+
+class _Flow(dict):
+    """A mapping written on one line: ``{name: …, starts_on: …}``."""
+
+
+class _FlowList(list):
+    """A list written on one line: ``[加油站, 油库]``."""
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+def _represent_flow(dumper: yaml.SafeDumper, data: _Flow) -> yaml.Node:
+    return dumper.represent_mapping("tag:yaml.org,2002:map", data.items(), flow_style=True)
+
+
+def _represent_flow_list(dumper: yaml.SafeDumper, data: _FlowList) -> yaml.Node:
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=True)
+
+
+_Dumper.add_representer(_Flow, _represent_flow)
+_Dumper.add_representer(_FlowList, _represent_flow_list)
+
+_ITEM_ORDER = (
+    "code",
+    "section",
+    "clause",
+    "text",
+    "basis",
+    "lead_department",
+    "site_types",
+    "answer_type",
+    "default_severity",
+    "photo_required",
+)
+
+
+def dump_yaml(checklist: dict) -> str:
+    """The checklist as YAML in the layout of ``checklists/<code>.yaml``."""
+    campaign = dict(checklist["campaign"])
+    campaign["stages"] = [_Flow(s) for s in campaign.get("stages", [])]
+    campaign["departments"] = [_Flow(d) for d in campaign.get("departments", [])]
+    if "deadline_days" in campaign:
+        campaign["deadline_days"] = _Flow(campaign["deadline_days"])
+    items = []
+    for item in checklist["items"]:
+        ordered = {key: item[key] for key in _ITEM_ORDER if key in item}
+        ordered.update({k: v for k, v in item.items() if k not in ordered})
+        if isinstance(ordered.get("site_types"), list):
+            ordered["site_types"] = _FlowList(ordered["site_types"])
+        items.append(ordered)
+    return yaml.dump(
+        {"campaign": campaign, "items": items},
+        Dumper=_Dumper,
+        allow_unicode=True,
+        sort_keys=False,
+        width=10**6,
+        default_flow_style=False,
+    )

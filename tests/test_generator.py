@@ -1,0 +1,324 @@
+"""Checklists from notices: the five reviewed files and the generator itself."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from inspect_app.campaigns.checklist_file import read_checklist
+from inspect_app.campaigns.generator import (
+    checkable_units,
+    derive_prefix,
+    dump_yaml,
+    generate_checklist,
+)
+from inspect_app.campaigns.notice import NoticeError, clean_text, parse_notice
+from inspect_app.domain import SITE_TYPES
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTICES = ROOT.parent / "shared" / "campaigns"
+CHECKLISTS = ROOT / "checklists"
+DATA = Path(__file__).resolve().parent / "data"
+
+CAMPAIGNS = {
+    "hazchem-2025": ("HC", 40),
+    "recycling-2025": ("RC", 10),
+    "refined-oil-2025": ("RO", 10),
+    "sand-gravel-2024": ("SG", 10),
+    "placer-gold-2024": ("PG", 6),
+}
+
+
+def _enum(path: str, count: int) -> list[str]:
+    return [path + n + "是" for n in "一二三四五六七八九十"[:count]]
+
+
+# The clauses that ask for something an inspector can check, read off each notice
+# by hand. 目标 / 组织 / 分工 / 时间 / 要求 sections are not among them; the one
+# exception is the 打击重点 list inside sand-gravel's 集中整治阶段.
+CHECKABLE = {
+    "hazchem-2025": (
+        _enum("二（一）1", 4)
+        + _enum("二（一）2", 5)
+        + _enum("二（二）3", 5)
+        + _enum("二（二）4", 3)
+        + _enum("二（二）5", 2)
+        + _enum("二（二）6", 5)
+        + ["二（二）7"]
+        + _enum("二（二）8", 3)
+        + _enum("二（二）9", 3)
+        + _enum("二（二）10", 2)
+        + _enum("二（二）11", 3)
+        + _enum("二（二）12", 4)
+        + _enum("二（三）13", 3)
+        + _enum("二（三）14", 3)
+    ),
+    "refined-oil-2025": [f"二（{n}）" for n in "一二三四五"],
+    "recycling-2025": [f"三（{n}）" for n in "一二三四五六七"],
+    "sand-gravel-2024": [f"三（{n}）" for n in "一二三四五"] + ["六（二）一是"],
+    "placer-gold-2024": ["四（二）", "四（三）"] + _enum("四（三）", 4),
+}
+
+_CLEAN: dict = {}
+
+
+def cleaned(name: str) -> str:
+    if name not in _CLEAN:
+        _CLEAN[name] = clean_text((NOTICES / name).read_text(encoding="utf-8"), name)
+    return _CLEAN[name]
+
+
+_FILES: dict = {}
+
+
+def checklist(code: str) -> dict:
+    if code not in _FILES:
+        _FILES[code] = read_checklist(CHECKLISTS / f"{code}.yaml")
+    return _FILES[code]
+
+
+# ---------------------------------------------------------------- the five files
+
+
+@pytest.mark.parametrize("code", sorted(CAMPAIGNS))
+def test_every_basis_is_found_in_its_notice(code):
+    data = checklist(code)
+    assert data["campaign"]["notice"] == f"{code}.txt"
+    text = cleaned(data["campaign"]["notice"])
+    missing = [item["code"] for item in data["items"] if item["basis"] not in text]
+    assert missing == []
+
+
+@pytest.mark.parametrize("code", sorted(CAMPAIGNS))
+def test_every_checkable_clause_has_an_item(code):
+    clauses = {item["clause"] for item in checklist(code)["items"]}
+    uncovered = [path for path in CHECKABLE[code] if path not in clauses]
+    assert uncovered == []
+
+
+@pytest.mark.parametrize("code", sorted(CAMPAIGNS))
+def test_no_item_comes_from_boilerplate(code):
+    allowed = set(CHECKABLE[code])
+    stray = [
+        (item["code"], item["clause"])
+        for item in checklist(code)["items"]
+        if item["clause"] not in allowed
+    ]
+    assert stray == []
+    for item in checklist(code)["items"]:
+        assert not re.search(r"组织领导|工作要求|保障措施|职责分工|责任分工", item["section"])
+
+
+@pytest.mark.parametrize("code", sorted(CAMPAIGNS))
+def test_sizes_and_codes(code):
+    prefix, minimum = CAMPAIGNS[code]
+    items = checklist(code)["items"]
+    assert len(items) >= minimum
+    assert [item["code"] for item in items] == [
+        f"{prefix}-{k:02d}" for k in range(1, len(items) + 1)
+    ]
+
+
+@pytest.mark.parametrize("code", sorted(CAMPAIGNS))
+def test_items_are_questions_with_valid_fields(code):
+    data = checklist(code)
+    departments = {d["name"] for d in data["campaign"]["departments"]}
+    for item in data["items"]:
+        assert item["text"].endswith("？") and "？" not in item["text"][:-1], item["code"]
+        assert re.search(r"是否|能否", item["text"]), item["code"]
+        assert len(item["text"]) <= 80, item["code"]
+        assert set(item["site_types"]) <= set(SITE_TYPES)
+        lead = item["lead_department"]
+        assert lead in departments or lead == data["campaign"]["lead_office"], item["code"]
+
+
+def test_campaign_metadata_matches_the_notice():
+    data = checklist("refined-oil-2025")["campaign"]
+    assert data["name"] == "2025年格尔木市成品油市场专项整治行动工作方案"
+    assert data["document_no"] == "格政办发〔2025〕30号"
+    assert str(data["issued_on"]) == "2025-04-25"
+    assert data["deadline_days"] == {"general": 7, "key": 30}
+    assert len(data["departments"]) == 11
+
+
+def test_hazchem_regulators_and_item_10():
+    items = checklist("hazchem-2025")["items"]
+    by_clause: dict[str, set] = {}
+    for item in items:
+        by_clause.setdefault(re.sub(r"[一二三四五]是$", "", item["clause"]), set()).update(
+            item["site_types"]
+        )
+    # sections 1 and 2 hold the regulators to account, next to enterprise checks
+    assert "监管部门" in by_clause["二（一）1"] and "危险化学品企业" in by_clause["二（一）1"]
+    assert "监管部门" in by_clause["二（一）2"]
+    # item 10: 再生资源回收 and 成品油销售
+    assert by_clause["二（二）10"] == {"再生资源回收站点", "加油站"}
+    station = [i for i in items if i["clause"] == "二（二）10二是"]
+    assert all(i["text"].startswith("加油站") for i in station)
+    assert all(i["lead_department"] == "市工业信息化和科技局" for i in station)
+
+
+def test_refined_oil_licences_are_separate_key_items():
+    items = checklist("refined-oil-2025")["items"]
+    licences = [i for i in items if i["clause"] == "二（三）" and "《" in i["text"]]
+    assert [i["text"] for i in licences] == [
+        "是否取得应急管理部门颁发的《危险化学品经营许可证》？",
+        "是否取得市场监管部门颁发的《营业执照》？",
+        "是否取得《成品油零售经营批准证书》？",
+    ]
+    assert {i["default_severity"] for i in licences} == {"key"}
+    assert {tuple(i["site_types"]) for i in licences} == {("加油站",)}
+
+
+def test_recycling_clause_asking_three_things_gives_three_items():
+    items = [i for i in checklist("recycling-2025")["items"] if i["clause"] == "三（二）"]
+    assert len(items) == 3
+    assert {i["basis"] for i in items} == {
+        "再生资源回收站点设置是否符合规定，证照是否齐全，制度张贴是否齐全"
+    }
+
+
+def test_severity_follows_illegality_and_paperwork():
+    sand = checklist("sand-gravel-2024")["items"]
+    assert all(i["default_severity"] == "key" for i in sand if i["clause"] == "三（一）")
+    placer = checklist("placer-gold-2024")["items"]
+    assert next(i for i in placer if "采金装置" in i["text"])["default_severity"] == "key"
+    recycling = checklist("recycling-2025")["items"]
+    register = next(i for i in recycling if i["clause"] == "三（六）")
+    assert register["default_severity"] == "general" and not register["photo_required"]
+
+
+# -------------------------------------------------------- the generator, unreviewed
+
+
+@pytest.mark.parametrize("code", sorted(CAMPAIGNS))
+def test_generator_output_on_the_real_notices(code):
+    name = f"{code}.txt"
+    notice = parse_notice((NOTICES / name).read_text(encoding="utf-8"), str(NOTICES / name))
+    data = generate_checklist(notice, code)
+    prefix, minimum = CAMPAIGNS[code]
+    assert len(data["items"]) >= minimum
+    assert all(item["code"].startswith(prefix + "-") for item in data["items"])
+    assert all(item["basis"] in notice.text for item in data["items"])
+    assert {path for path in CHECKABLE[code]} <= {item["clause"] for item in data["items"]}
+    assert {u.path for u in checkable_units(notice)} == set(CHECKABLE[code])
+    assert data["campaign"]["notice"] == name
+
+
+def test_generator_splits_the_ways_a_clause_asks_several_things():
+    path = NOTICES / "hazchem-2025.txt"
+    data = generate_checklist(
+        parse_notice(path.read_text(encoding="utf-8"), path.name), "hazchem-2025"
+    )
+    station = [i["text"] for i in data["items"] if i["clause"] == "二（二）10二是"]
+    # 是否…；是否…；是否…: each question, with the subject 加油站 carried over
+    assert station == [
+        "加油站是否建立安全生产管理体系，并有效运行？",
+        "加油站是否开展定期隐患排查治理？",
+        "加油站是否开展全员安全教育培训？",
+        "加油站是否定期开展应急预案演练？",
+        "加油站油品泄露检测报警设施是否完好在用？",
+    ]
+    leads = {i["clause"]: i["lead_department"] for i in data["items"]}
+    assert leads["二（二）6五是"] == "市能源局"
+    assert leads["二（一）1一是"] == "市安委办"  # no 牵头 note and no 职责分工: the lead office
+
+
+# ----------------------------------------------------------- a notice never seen
+
+
+@pytest.fixture(scope="module")
+def dust():
+    raw = (DATA / "dust-control-2025.txt").read_text(encoding="utf-8")
+    notice = parse_notice(raw, "dust-control-2025.txt")
+    return notice, generate_checklist(notice, "dust-control-2025")
+
+
+def test_unseen_notice_gets_a_derived_prefix_and_covers_its_clauses(dust):
+    notice, data = dust
+    assert derive_prefix("dust-control-2025") == "DC"
+    items = data["items"]
+    assert [i["code"] for i in items] == [f"DC-{k:02d}" for k in range(1, len(items) + 1)]
+    expected = [
+        "二1（1）",
+        "二1（2）",
+        "二2（1）",
+        "二2（2）",
+        "二3一是",
+        "二3二是",
+        "二3三是",
+        "二4（1）",
+        "二4（2）",
+    ]
+    assert sorted({i["clause"] for i in items}) == sorted(expected)
+    assert all(i["basis"] in notice.text for i in items)
+    assert data["campaign"]["stages"][2] == {
+        "name": "巩固提升阶段",
+        "starts_on": notice.stages[2].starts_on,
+        "ends_on": notice.stages[2].ends_on,
+    }
+
+
+def test_unseen_notice_items(dust):
+    _, data = dust
+    by_clause: dict[str, list] = {}
+    for item in data["items"]:
+        by_clause.setdefault(item["clause"], []).append(item)
+
+    fence = by_clause["二1（1）"]
+    assert [i["text"] for i in fence] == [
+        "施工现场是否按规定设置连续、封闭的硬质围挡？",
+        "围挡高度是否符合要求？",
+        "围挡是否存在破损？",
+    ]
+    assert all(i["site_types"] == ["建筑工地"] and i["photo_required"] for i in fence)
+    assert all(i["default_severity"] == "general" for i in fence)
+
+    banned = by_clause["二2（2）"]  # 严禁…；严禁…
+    assert len(banned) == 2 and all(i["default_severity"] == "key" for i in banned)
+    assert banned[1]["basis"] == "严禁从高处凌空抛掷建筑垃圾"
+
+    licences = by_clause["二3一是"]
+    assert [i["text"] for i in licences] == [
+        "是否持有《城市建筑垃圾处置核准证》？",
+        "是否持有《道路运输经营许可证》？",
+    ]
+    # the clause's 牵头 note decides the lead; elsewhere the 责任分工 table does
+    assert {i["lead_department"] for i in by_clause["二3三是"]} == {"市住房和城乡建设局"}
+    assert {i["lead_department"] for i in by_clause["二4（1）"]} == {"市自然资源局"}
+    assert by_clause["二4（1）"][0]["site_types"] == ["砂石场", "洗砂场"]
+    washing = by_clause["二4（2）"][0]
+    assert washing["text"] == "是否存在无证洗砂、私设洗砂点等违法行为？"
+    assert washing["site_types"] == ["洗砂场"] and washing["default_severity"] == "key"
+    ledger = by_clause["二3三是"][0]
+    assert ledger["default_severity"] == "general" and not ledger["photo_required"]
+
+
+def test_dump_yaml_reads_back_as_the_same_checklist(dust, tmp_path):
+    _, data = dust
+    text = dump_yaml(data)
+    assert "- {name: 自查自纠阶段, starts_on: 2025-05-25, ends_on: 2025-06-10}" in text
+    assert "site_types: [建筑工地]" in text
+    assert "\\u" not in text
+    path = tmp_path / "dust-control-2025.yaml"
+    path.write_text(text, encoding="utf-8")
+    assert read_checklist(path, notice_dir=DATA) == data
+
+
+def test_notice_with_nothing_to_check():
+    raw = """格尔木市人民政府办公室
+关于印发测试工作方案的通知
+格政办发〔2025〕99号
+2025年6月1日
+测试工作方案
+领导小组办公室设在市商务局。
+一、工作目标
+提高认识。
+二、工作要求
+加强领导。
+"""
+    notice = parse_notice(raw, "empty.txt")
+    with pytest.raises(NoticeError) as caught:
+        generate_checklist(notice, "empty-2025")
+    assert str(caught.value).startswith("empty.txt:7: ")
+    assert "可检查的条款" in caught.value.message
