@@ -167,3 +167,50 @@ def test_created_user_logs_in_through_gunicorn(env):
         server.send_signal(signal.SIGTERM)
         output = server.communicate(timeout=30)[0]
     assert "gunicorn" in output.lower() or "Booting worker" in output
+
+
+def test_checklists_generate_prints_a_draft_yaml(env):
+    notice = (
+        Path(__file__).resolve().parents[1].parent / "shared" / "campaigns" / "placer-gold-2024.txt"
+    )
+    result = run(["checklists", "generate", str(notice), "--campaign", "placer-gold-2024"], env)
+    assert result.returncode == 0, result.stderr
+    assert "document_no: 格政办发〔2024〕69号" in result.stdout
+    assert "code: PG-01" in result.stdout
+
+
+def test_checklists_generate_names_file_and_line_of_a_malformed_notice(env, tmp_path):
+    bad = tmp_path / "bad-notice.txt"
+    bad.write_text("关于做好冬季安全工作的几点意见\n\n大家注意安全。\n", encoding="utf-8")
+    line = one_clear_line(run(["checklists", "generate", str(bad), "--campaign", "x-2025"], env))
+    assert "bad-notice.txt:" in line
+
+
+def test_checklists_load_names_file_and_line_of_a_malformed_yaml(env, tmp_path):
+    assert run(["init"], env).returncode == 0
+    folder = tmp_path / "lists"
+    folder.mkdir()
+    source = Path(__file__).resolve().parents[1] / "checklists" / "recycling-2025.yaml"
+    text = source.read_text(encoding="utf-8").replace(
+        "default_severity: general", "default_severity: 特别严重", 1
+    )
+    (folder / "recycling-2025.yaml").write_text(text, encoding="utf-8")
+    line = one_clear_line(run(["checklists", "load", str(folder)], env))
+    assert "recycling-2025.yaml:" in line and "default_severity" in line or "特别严重" in line
+
+
+def test_checklists_load_publishes_a_new_version_only_when_changed(env, tmp_path):
+    assert run(["init"], env).returncode == 0
+    folder = tmp_path / "lists"
+    folder.mkdir()
+    source = Path(__file__).resolve().parents[1] / "checklists" / "recycling-2025.yaml"
+    text = source.read_text(encoding="utf-8")
+    (folder / "recycling-2025.yaml").write_text(text, encoding="utf-8")
+    same = run(["checklists", "load", str(folder)], env)
+    assert "第 1 版" in same.stdout and "未变化" in same.stdout
+    revised = text.replace("？\n", "（复核）？\n", 1)
+    assert revised != text
+    (folder / "recycling-2025.yaml").write_text(revised, encoding="utf-8")
+    changed = run(["checklists", "load", str(folder)], env)
+    assert changed.returncode == 0, changed.stderr
+    assert "第 2 版" in changed.stdout and "已发布新版本" in changed.stdout
