@@ -195,7 +195,8 @@ def test_variants_carry_no_exif_and_no_profile() -> None:
             assert len(im.getexif()) == 0  # in particular no GPS
             assert "icc_profile" not in im.info
     with Image.open(io.BytesIO(variants["report"])) as im:
-        assert im.info.get("progressive") == 1
+        # Baseline on purpose: a progressive report took 5x as long to encode (imaging.py).
+        assert "progressive" not in im.info and "progression" not in im.info
     # A photo tagged with a non-sRGB profile is converted, not just stripped.
     _, converted = imaging.render(PHOTOS / "landscape_2.jpg")
     with Image.open(io.BytesIO(converted["report"])) as im:
@@ -231,6 +232,48 @@ def test_twelve_megapixel_photo_is_decoded_in_draft_mode(
     assert (info.width, info.height) == (3000, 4000)  # orientation 6: portrait
     assert variants["report"].size == (1200, 1600)
     assert variants["thumb"].size == (240, 320)
+
+
+@pytest.mark.parametrize(
+    ("size", "factor"),
+    [
+        ((4000, 3000), 2),  # 2000 -> resized to 1600
+        ((4032, 3024), 2),
+        ((3264, 2448), 2),  # 1632: about 1600, kept
+        ((6000, 4500), 4),  # 1500: kept; 1/2 would be 3000 and need resizing
+        ((5472, 3648), 2),  # 1/4 would be 1368, too small
+        ((8000, 6000), 4),  # 2000 -> 1600
+        ((1700, 1200), 1),
+        ((1200, 900), 1),  # never enlarged
+    ],
+)
+def test_draft_scale_is_chosen_with_the_report_size(size: tuple[int, int], factor: int) -> None:
+    assert imaging._reduction(size, (1, 2, 4, 8)) == factor
+
+
+def test_extreme_panorama_is_scaled_like_any_photo(tmp_path: Path) -> None:
+    path = save(Image.new("RGB", (12000, 6), "green"), tmp_path / "pano.jpg", "JPEG")
+    info, variants = render(path)
+    assert (info.width, info.height) == (12000, 6)
+    assert variants["report"].width == 1600
+    assert variants["thumb"].width == 320
+
+
+def test_eight_megapixel_photo_needs_no_resampling(monkeypatch: pytest.MonkeyPatch) -> None:
+    # jolla.jpg is 3264x2448: at 1/2 scale 1632x1224, which reads as about 1600 px.
+    resized: list[tuple[int, int]] = []
+    original_resize = Image.Image.resize
+
+    def spy(self, size, *args, **kwargs):
+        resized.append(self.size)
+        return original_resize(self, size, *args, **kwargs)
+
+    monkeypatch.setattr(Image.Image, "resize", spy)
+    info, variants = render(PHOTOS / "jolla.jpg")
+    assert (info.width, info.height) == (3264, 2448)
+    assert variants["report"].size == (1632, 1224)
+    assert variants["thumb"].size == (320, 240)
+    assert resized == [(1632, 1224)]  # only for the thumb
 
 
 def test_corrupted_sample_is_processed_without_hanging() -> None:
@@ -305,6 +348,33 @@ def test_heic_passes_and_comes_back_upright(tmp_path: Path) -> None:
     assert variants["thumb"].size == (240, 320)
     upright_jpeg = render(PHOTOS / "portrait_6.jpg")[1]["report"]
     assert mean_difference(variants["report"], upright_jpeg) < SAME_PICTURE
+
+
+@pytest.mark.skipif(
+    not pillow_heif.libheif_info().get("encoders", {}).get("x265"),
+    reason="this libheif build cannot encode HEIC",
+)
+def test_heic_is_shrunk_strip_by_strip_exactly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Scaled down so that a small file needs the factor 3: 600 px -> 200 px "report"; and
+    # strips of 3 rows, so that the 451st row is a strip of its own.
+    monkeypatch.setitem(imaging.VARIANT_LONG_SIDE, "report", 200)
+    monkeypatch.setitem(imaging.VARIANT_LONG_SIDE, "thumb", 50)
+    monkeypatch.setattr(imaging, "REPORT_KEEP_RANGE", (180, 220))
+    monkeypatch.setattr(imaging, "_HEIC_STRIP_BYTES", 6000)
+    with Image.open(PHOTOS / "landscape_1.jpg") as src:
+        path = save(src.resize((600, 451)), tmp_path / "a.heic", "HEIF", quality=80)
+    with open(path, "rb") as fp:
+        reduced = imaging._decode_heic(fp)
+    with Image.open(path) as whole:
+        whole.load()
+        expected = whole.reduce(3)
+    assert reduced.size == (200, 151)
+    assert ImageChops.difference(reduced, expected).getbbox() is None
+    info, variants = render(path)
+    assert (info.width, info.height) == (600, 451)
+    assert variants["report"].size == (200, 151)
 
 
 # -- rejections ------------------------------------------------------------------------------

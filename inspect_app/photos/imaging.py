@@ -4,8 +4,9 @@ Called by the photo route right after :meth:`storage.MediaStore.receive` stored 
 ``process(store, sha256)`` decides from the bytes (never the name or ``Content-Type``)
 whether the file is a JPEG, PNG or HEIC photo, refuses anything else, corrupt files and
 decompression bombs, reads when and where the photo was taken from its EXIF, and writes two
-upright, EXIF-free JPEGs through the store: ``report`` (about 1600 px on the long side,
-progressive) and ``thumb`` (about 320 px).
+upright, EXIF-free baseline JPEGs through the store: ``report`` (about 1600 px on the long
+side: 1600, or anything from 1400 to 1700 that the decoder gives directly) and ``thumb``
+(about 320 px, made from the report).
 
 Decisions worth knowing:
 
@@ -14,10 +15,14 @@ Decisions worth knowing:
   the magic bytes and instantiated directly instead of going through ``Image.open``; that
   also skips Pillow's own global bomb check, whose warning is process-wide state we would
   otherwise have to toggle from request threads. Our check is stricter than Pillow's.
-* JPEGs are decoded with ``Image.draft`` at the smallest DCT scale (1/2, 1/4, 1/8) that still
-  covers the report size, so a 12 MP photo is never fully decoded; thumb is made from the
-  report image. PNG and HEIC are decoded normally, at full size: a 12 MP HEIC takes about
-  100 MB while it is processed (libheif's buffer plus Pillow's copy).
+* JPEGs are decoded with ``Image.draft`` at a DCT scale (1/2, 1/4, 1/8) chosen with the
+  report size (:func:`_reduction`): one that lands between 1400 and 1700 px if there is one
+  (no resampling at all, e.g. 8 MP at 1/2, 27 MP at 1/4), else the smallest that still covers
+  1600 px (12 MP: 2000x1500, then resized). A 12 MP photo is never fully decoded. HEIC cannot
+  be decoded at a reduced size: libheif decodes it fully and it is shrunk by an integer
+  factor strip by strip, so that Pillow never holds a full-size copy next to libheif's
+  buffer (a 12 MP HEIC peaks at about 70 MB above the process's baseline, all of it inside
+  libheif's decoder). PNG is decoded at full size.
 * A JPEG that Pillow decodes without an error is accepted even if libjpeg had to fill in
   damaged data (``shared/photos/corrupted.jpg`` decodes with a grey strip at the bottom): for
   an inspector a slightly damaged photo of a violation is better than none, and the original
@@ -40,11 +45,12 @@ import io
 import math
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
 
+import pillow_heif
 from PIL import ExifTags, Image, ImageCms, ImageFile, JpegImagePlugin, PngImagePlugin
 from pillow_heif import HeifImageFile, register_heif_opener
 
@@ -55,12 +61,23 @@ register_heif_opener()
 
 MAX_PIXELS = 50_000_000
 VARIANT_LONG_SIDE = {"report": 1600, "thumb": 320}
+# "About 1600 px": a report whose long side comes out of the decoder in this range is kept as
+# decoded (e.g. 1632 from an 8 MP photo at 1/2 scale, 1500 from 27 MP at 1/4). Resampling by
+# a few per cent would cost a full resize pass and only soften the picture.
+REPORT_KEEP_RANGE = (1400, 1700)
 REPORT_QUALITY = 85
-REPORT_PROGRESSIVE = True  # shows a usable preview early over a weak link
+# Baseline, not progressive: libjpeg needs optimised Huffman tables and several scans for a
+# progressive file, which made encoding the report 5x slower (23 ms instead of 4.7 ms for
+# 1600x1200, the largest single step after decoding) for a file only 5% smaller. Browsers
+# draw a baseline JPEG top-down as it arrives, lists show the 320 px thumb, and the PDF
+# embeds it either way.
+REPORT_PROGRESSIVE = False
 THUMB_QUALITY = 80
 # Pillow's BILINEAR widens its kernel when shrinking (antialiased, not point sampling). For
 # the small step left after DCT scaling (2000 -> 1600 for 12 MP) it is slightly softer than
-# LANCZOS at about half the time, and resizing is a third of the cost (bench/photo_ingest.py).
+# LANCZOS at half the time. BOX is 25% faster but shows moire on fine regular patterns
+# (fences, corrugated roofs, grilles), and NEAREST more so; resizing is still the largest
+# step after decoding (bench/photo_ingest.py).
 REPORT_RESAMPLE = Image.Resampling.BILINEAR
 
 JPEG = "image/jpeg"
@@ -88,6 +105,8 @@ _UPRIGHT = {
 _EXIF_DATETIME_RE = re.compile(r"(\d{4})[:-](\d\d)[:-](\d\d)[ T](\d\d):(\d\d):(\d\d)")
 _EXIF_OFFSET_RE = re.compile(r"([+-])(\d\d):?(\d\d)")
 _SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+_JPEG_DRAFT_FACTORS = (1, 2, 4, 8)  # the DCT scales Image.draft offers
+_HEIC_STRIP_BYTES = 4 * 2**20
 
 
 def _shanghai() -> tzinfo:
@@ -183,19 +202,12 @@ def render(source: str | os.PathLike[str]) -> tuple[PhotoInfo, dict[str, bytes]]
         with im:
             width, height = im.size
             with _decoding():
-                if content_type == JPEG:
-                    # Decode at a reduced DCT scale that still covers the report size.
-                    im.draft("RGB", _fit(im.size, VARIANT_LONG_SIDE["report"]))
-                im.load()
+                pixels = _decode(im, fp, content_type)
             orientation, taken_at, lat, lon = _metadata(im, content_type)
-            report, thumb = _variants(im, orientation)
+            variants = _variants(pixels, im.info.get("icc_profile"), orientation)
     if orientation in (5, 6, 7, 8):
         width, height = height, width
-    info = PhotoInfo(width, height, content_type, taken_at, lat, lon)
-    return info, {
-        "report": _encode(report, quality=REPORT_QUALITY, progressive=REPORT_PROGRESSIVE),
-        "thumb": _encode(thumb, quality=THUMB_QUALITY, progressive=False),
-    }
+    return PhotoInfo(width, height, content_type, taken_at, lat, lon), variants
 
 
 def read_info(source: str | os.PathLike[str]) -> PhotoInfo:
@@ -365,20 +377,74 @@ def _fit(size: tuple[int, int], long_side: int) -> tuple[int, int]:
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
-def _variants(im: Image.Image, orientation: int) -> tuple[Image.Image, Image.Image]:
-    icc = im.info.get("icc_profile")
+def _reduction(size: tuple[int, int], factors: Iterable[int]) -> int:
+    """The factor (one of ``factors``) to shrink an image of ``size`` by while decoding: the
+    one that lands nearest to the report size within :data:`REPORT_KEEP_RANGE`, so that no
+    resampling is needed, else the largest that still covers the report size."""
+    target = VARIANT_LONG_SIDE["report"]
+    low, high = REPORT_KEEP_RANGE
+    reduced = {factor: -(-max(size) // factor) for factor in factors}  # rounded up, as decoded
+    landing = [factor for factor, side in reduced.items() if low <= side <= high]
+    if landing:
+        return min(landing, key=lambda factor: abs(reduced[factor] - target))
+    return max((factor for factor, side in reduced.items() if side >= target), default=1)
+
+
+def _decode(im: ImageFile.ImageFile, fp: io.BufferedReader, content_type: str) -> Image.Image:
+    """The pixels, decoded at a fraction of the original size where the format allows it
+    (see :func:`_reduction`)."""
+    if content_type == HEIC:
+        return _decode_heic(fp)
+    if content_type == JPEG:
+        # libjpeg scales by 1/2, 1/4 or 1/8 in the DCT while decoding, which costs less
+        # than decoding fully, and a 12 MP photo never takes 48 MB.
+        factor = _reduction(im.size, _JPEG_DRAFT_FACTORS)
+        if factor > 1:
+            im.draft("RGB", (max(1, im.width // factor), max(1, im.height // factor)))
+    im.load()
+    return im
+
+
+def _decode_heic(fp: io.BufferedReader) -> Image.Image:
+    """libheif cannot decode at a reduced size, so decode fully and shrink by an integer
+    factor (``Image.reduce``, a box average) strip by strip: Pillow never holds a full-size
+    copy next to libheif's buffer (a 12 MP photo would otherwise peak at 85 MB for the two)."""
+    heif = pillow_heif.open_heif(fp, convert_hdr_to_8bit=True)
+    (width, height), mode, stride = heif.size, heif.mode, heif.stride
+    data = memoryview(heif.data)  # decodes; libheif has applied rotation and mirroring
+    factor = _reduction((width, height), range(1, max(width, height) // REPORT_KEEP_RANGE[0] + 1))
+    if factor == 1:
+        return Image.frombytes(mode, (width, height), data, "raw", mode, stride)
+    reduced = Image.new(mode, (-(-width // factor), -(-height // factor)))
+    rows = factor * max(1, _HEIC_STRIP_BYTES // (stride * factor))
+    for top in range(0, height, rows):
+        count = min(rows, height - top)
+        chunk = data[top * stride : (top + count) * stride]
+        strip = Image.frombytes(mode, (width, count), chunk, "raw", mode, stride)
+        # Each strip is a whole number of factor rows: the result is reduce() of the whole.
+        reduced.paste(strip.reduce(factor), (0, top // factor))
+    return reduced
+
+
+def _variants(im: Image.Image, icc: bytes | None, orientation: int) -> dict[str, bytes]:
+    """The encoded variants of the decoded pixels ``im``."""
     if im.mode not in ("RGB", "L", "CMYK"):
         im = _flatten(im)
-    size = _fit(im.size, VARIANT_LONG_SIDE["report"])
-    report = im.resize(size, REPORT_RESAMPLE) if size != im.size else im
+    report = im
+    if max(im.size) > REPORT_KEEP_RANGE[1]:
+        report = im.resize(_fit(im.size, VARIANT_LONG_SIDE["report"]), REPORT_RESAMPLE)
     report = _to_srgb(report, icc)
     if orientation in _UPRIGHT:
+        # After resizing: transposing the smaller image is cheaper.
         report = report.transpose(_UPRIGHT[orientation])
     # reducing_gap=1: box-average by the whole factor (5 from 1600 to 320), then filter only
     # the remainder; a quarter of the time of a full BICUBIC pass, no visible loss at 320 px.
-    size = _fit(report.size, VARIANT_LONG_SIDE["thumb"])
-    thumb = report.resize(size, Image.Resampling.BICUBIC, reducing_gap=1.0)
-    return report, thumb
+    thumb_size = _fit(report.size, VARIANT_LONG_SIDE["thumb"])
+    thumb = report.resize(thumb_size, Image.Resampling.BICUBIC, reducing_gap=1.0)
+    return {
+        "report": _encode(report, quality=REPORT_QUALITY, progressive=REPORT_PROGRESSIVE),
+        "thumb": _encode(thumb, quality=THUMB_QUALITY, progressive=False),
+    }
 
 
 def _flatten(im: Image.Image) -> Image.Image:
