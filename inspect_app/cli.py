@@ -182,6 +182,56 @@ def serve(host, port, workers, threads) -> None:
     run_gunicorn(app, host=host, port=port, workers=workers, threads=threads)
 
 
+@main.command()
+@click.option("--queue", default=None, help="Queue name (default: INSPECT_REPORT_QUEUE)")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty")
+def worker(queue, burst) -> None:
+    """Make queued reports (needs INSPECT_REDIS_URL); run on as many machines as you like."""
+    app = _app()
+    if not app.config.get("REDIS_URL"):
+        _fail("inspect-app worker 需要设置 INSPECT_REDIS_URL (the worker takes jobs from Redis)")
+    _check_database(app)
+    _require_migrated(app)
+    from redis import Redis
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from rq import Queue, SimpleWorker
+
+    connection = Redis.from_url(app.config["REDIS_URL"])
+    try:
+        connection.ping()
+    except RedisConnectionError as exc:
+        _fail(f"无法连接 Redis (cannot reach INSPECT_REDIS_URL): {exc}")
+    name = queue or app.config["REPORT_QUEUE"]
+    click.echo(f"inspect-app worker: 等待报表任务 (queue {name})")
+    # SimpleWorker runs jobs in this process, inside the app context made once here.
+    with app.app_context():
+        SimpleWorker([Queue(name, connection=connection)], connection=connection).work(
+            burst=burst, with_scheduler=False
+        )
+
+
+@main.command()
+@click.option("--sample", default=50, show_default=True, help="Photos whose hash is re-checked")
+@click.option("--all", "check_all", is_flag=True, help="Re-check the hash of every photo")
+def check(sample, check_all) -> None:
+    """Check the installation: database, photo records against files, statuses against history."""
+    app = _app()
+    _check_database(app)
+    _require_migrated(app)
+    from inspect_app import check as checks
+    from inspect_app.photos.storage import MediaStore
+
+    with app.app_context():
+        report = checks.run(MediaStore(app.config["MEDIA_DIR"]), None if check_all else sample)
+    for note in report.notes:
+        click.echo(f"  {note}")
+    for problem in report.problems:
+        click.echo(f"问题: {problem}", err=True)
+    if not report.ok:
+        raise SystemExit(1)
+    click.echo("检查通过 (all checks passed)")
+
+
 @main.group()
 def checklists() -> None:
     """Generate checklists from notices and publish them."""

@@ -138,6 +138,9 @@ def app(database_url, media_dir):
 
     app = create_app(_config(database_url, media_dir))
     yield app
+    pool = app.extensions.get("inspect_report_pool")
+    if pool is not None:
+        pool.shutdown(wait=True)
     with app.app_context():
         db.session.remove()
         db.engine.dispose()

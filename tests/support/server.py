@@ -1,6 +1,7 @@
 """Runs ``inspect-app serve`` (gunicorn) in a subprocess for tests that need real HTTP."""
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -38,6 +39,7 @@ class Server:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
+            start_new_session=True,  # so kill() can take gunicorn's workers down with it
         )
         deadline = time.monotonic() + timeout
         while True:
@@ -60,6 +62,13 @@ class Server:
                 self.process.kill()
                 self.process.wait()
         if self.process and self.process.stderr:
+            self.process.stderr.close()
+
+    def kill(self) -> None:
+        """SIGKILL the master and every worker at once: a power cut, as far as they know."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+        if self.process.stderr:
             self.process.stderr.close()
 
     def __enter__(self):
