@@ -31,11 +31,17 @@ class Config:
     NOTICES_DIR = os.environ.get(
         "INSPECT_NOTICES_DIR", str(PROJECT_ROOT.parent / "shared" / "campaigns")
     )
+    # Seconds a checked login (and a checklist's current version) is remembered in each
+    # app process; a token revoked through another process stops working within this time.
+    AUTH_CACHE_SECONDS = float(os.environ.get("INSPECT_AUTH_CACHE_SECONDS", "5"))
     TOKEN_HOURS = int(os.environ.get("INSPECT_TOKEN_HOURS", "72"))
     # Bodies larger than this are refused with 413 (photos are the largest: 12 MP phone
     # JPEGs are 3-8 MB, HEIC less; 25 MB leaves room for a RAW-ish camera export).
     MAX_PHOTO_BYTES = int(os.environ.get("INSPECT_MAX_PHOTO_BYTES", str(25 * 1024 * 1024)))
     MAX_JSON_BYTES = int(os.environ.get("INSPECT_MAX_JSON_BYTES", str(2 * 1024 * 1024)))
+    # Campaign documents with more findings than this are made in the background (202 + job).
+    REPORT_SYNC_MAX_FINDINGS = int(os.environ.get("INSPECT_REPORT_SYNC_MAX_FINDINGS", "300"))
+    REPORT_QUEUE = os.environ.get("INSPECT_REPORT_QUEUE", "inspect-reports")
     TESTING = False
     JSON_SORT_KEYS = False
 
@@ -52,6 +58,8 @@ class Config:
 
 class TestConfig(Config):
     TESTING = True
+    # Tests change rows behind the app's back; the caches have their own tests.
+    AUTH_CACHE_SECONDS = 0
     SECRET_KEY = "test-secret-key-not-for-production"
 
 

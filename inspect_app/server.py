@@ -1,5 +1,7 @@
 """Running the app under gunicorn from ``inspect-app serve``."""
 
+import os
+
 from gunicorn.app.base import BaseApplication
 
 
@@ -25,7 +27,8 @@ def run_gunicorn(app, host: str, port: int, workers: int, threads: int) -> None:
         "threads": threads,
         "worker_class": "gthread" if threads > 1 else "sync",
         "timeout": 120,
-        "accesslog": "-",
+        # One line per request to stdout; INSPECT_ACCESS_LOG=0 turns it off (load tests).
+        "accesslog": "-" if os.environ.get("INSPECT_ACCESS_LOG", "1") != "0" else None,
         "errorlog": "-",
         "preload_app": False,
     }

@@ -114,3 +114,21 @@ def test_failures_from_one_address_lock_other_accounts_too(client, make_user):
         "/api/v1/auth/token", json={"username": "innocent", "password": "password123"}
     )
     assert_error(response, 429, "rate_limited")
+
+
+def test_login_cache_serves_repeat_calls_and_revocation_stops_it_at_once(
+    app, client, make_user, login
+):
+    from inspect_app.auth import services
+
+    app.config["AUTH_CACHE_SECONDS"] = 60
+    make_user("cached")
+    headers = login("cached")
+    assert client.get("/api/v1/campaigns", headers=headers).status_code == 200
+    token_hash = services._token_hash(headers["Authorization"].split()[1])
+    assert token_hash in services._login_cache
+    # A cached login still acts as that user (scope, role) on a later call.
+    assert client.get("/api/v1/sites", headers=headers).status_code == 200
+    assert client.delete("/api/v1/auth/token", headers=headers).status_code == 204
+    assert token_hash not in services._login_cache
+    assert_error(client.get("/api/v1/campaigns", headers=headers), 401, "unauthorized")

@@ -2,7 +2,7 @@
 
 from functools import wraps
 
-from flask import g, request
+from flask import current_app, g, request
 
 from inspect_app.api import BEARER
 from inspect_app.auth import services
@@ -23,11 +23,13 @@ def protected(blp, *roles: str):
             scheme, _, raw = header.partition(" ")
             if scheme.lower() != "bearer" or not raw.strip():
                 raise Unauthorized("请先登录（缺少 Authorization: Bearer 令牌）")
-            user, token = services.user_for_token(raw.strip())
+            user, token_id = services.user_for_token(
+                raw.strip(), current_app.config["AUTH_CACHE_SECONDS"]
+            )
             if roles and user.role not in roles:
                 raise Forbidden("当前角色无权执行此操作")
             g.current_user = user
-            g.current_token = token
+            g.current_token_id = token_id
             return func(*args, **kwargs)
 
         wrapper = blp.doc(security=BEARER)(wrapper)

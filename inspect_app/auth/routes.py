@@ -40,5 +40,5 @@ def create_token(credentials):
 @protected(blp)
 def revoke_token():
     """Log out: revoke the token in use."""
-    services.revoke(g.current_token)
+    services.revoke(g.current_token_id)
     return None

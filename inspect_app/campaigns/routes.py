@@ -1,6 +1,6 @@
 """GET /campaigns and GET /campaigns/{code}/checklist (with ETag / 304)."""
 
-from flask import make_response, request
+from flask import current_app, make_response, request
 
 from inspect_app.api import Blueprint
 from inspect_app.auth.guard import protected
@@ -27,7 +27,7 @@ def list_campaigns():
 @protected(blp)
 def get_checklist(code):
     """The campaign's current published checklist; send If-None-Match to get 304 when unchanged."""
-    version = services.current_version(code)
+    version = services.current_version_ref(code, current_app.config["AUTH_CACHE_SECONDS"])
     etag = services.checklist_etag(code, version)
     if etag in request.if_none_match or request.if_none_match.contains_weak(etag.strip('"')):
         response = make_response("", 304)

@@ -1,5 +1,6 @@
 """Campaign look-ups and publishing checklist files as immutable versions."""
 
+import time
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -73,7 +74,7 @@ def current_version(campaign_code: str) -> ChecklistVersion:
     return version
 
 
-def version_items(version: ChecklistVersion) -> list[ChecklistItem]:
+def version_items(version) -> list[ChecklistItem]:
     return list(
         db.session.scalars(
             select(ChecklistItem)
@@ -83,8 +84,35 @@ def version_items(version: ChecklistVersion) -> list[ChecklistItem]:
     )
 
 
-def checklist_etag(campaign_code: str, version: ChecklistVersion) -> str:
+def checklist_etag(campaign_code: str, version) -> str:
     return f'"{campaign_code}.v{version.version}.{version.digest[:16]}"'
+
+
+@dataclass(frozen=True, slots=True)
+class VersionRef:
+    id: int
+    version: int
+    digest: str
+
+
+# campaign code -> (current version, time.monotonic() when read)
+_version_cache: dict[str, tuple[VersionRef, float]] = {}
+
+
+def current_version_ref(campaign_code: str, cache_seconds: float = 0) -> VersionRef:
+    """The current version's id, number and digest; remembered ``cache_seconds`` per process.
+
+    Phones ask "is my checklist still current?" far more often than a new version is
+    published (a few times a year), so the answer may be a few seconds old.
+    """
+    hit = _version_cache.get(campaign_code) if cache_seconds else None
+    if hit is not None and time.monotonic() - hit[1] < cache_seconds:
+        return hit[0]
+    version = current_version(campaign_code)
+    ref = VersionRef(version.id, version.version, version.digest)
+    if cache_seconds:
+        _version_cache[campaign_code] = (ref, time.monotonic())
+    return ref
 
 
 @dataclass
