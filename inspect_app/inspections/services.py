@@ -13,7 +13,7 @@ import json
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from inspect_app.audit import services as audit
@@ -119,10 +119,22 @@ def _validate_references(user: User, data: dict) -> dict:
     if version is None:
         raise Invalid(_summary(problems), fields=problems)
 
+    # Only the items the body names, and only the columns needed: a checklist has up to
+    # 70 items and this runs on every sync.
+    named = {a["item_code"] for a in data["answers"]} | {f["item_code"] for f in data["findings"]}
     items = {
-        item.code: item
-        for item in db.session.scalars(
-            select(ChecklistItem).where(ChecklistItem.checklist_version_id == version.id)
+        row.code: row
+        for row in db.session.execute(
+            select(
+                ChecklistItem.id,
+                ChecklistItem.code,
+                ChecklistItem.photo_required,
+                ChecklistItem.default_severity,
+                ChecklistItem.lead_department,
+            ).where(
+                ChecklistItem.checklist_version_id == version.id,
+                ChecklistItem.code.in_(sorted(named)),
+            )
         )
     }
     seen: set[str] = set()
@@ -218,16 +230,22 @@ def _store(user: User, uuid: str, data: dict, digest: str, context: dict) -> Ins
     )
     db.session.add(inspection)
     db.session.flush()
-    for answer in data["answers"]:
-        db.session.add(
-            Answer(
-                inspection_id=inspection.id,
-                item_id=items[answer["item_code"]].id,
-                result=answer["result"],
-                note=answer["note"],
-            )
+    if data["answers"]:
+        # One multi-row INSERT; the answers' ids are never needed here.
+        db.session.execute(
+            insert(Answer),
+            [
+                {
+                    "inspection_id": inspection.id,
+                    "item_id": items[answer["item_code"]].id,
+                    "result": answer["result"],
+                    "note": answer["note"],
+                }
+                for answer in data["answers"]
+            ],
         )
-    for body in data["findings"]:
+    first_seq = next_seq(len(data["findings"])) if data["findings"] else 0
+    for position, body in enumerate(data["findings"]):
         item = items[body["item_code"]]
         severity = body["severity"] or item.default_severity
         deadline = body["deadline"] or default_deadline(campaign, severity, context["inspected_on"])
@@ -249,7 +267,7 @@ def _store(user: User, uuid: str, data: dict, digest: str, context: dict) -> Ins
             found_at=data["started_at"],
             created_at=now,
             updated_at=now,
-            sync_seq=next_seq(),
+            sync_seq=first_seq + position,
         )
         finding.photos = [
             FindingPhoto(sha256=sha, position=i) for i, sha in enumerate(body["photos"])
