@@ -1,0 +1,263 @@
+"""Finding photos on the page: small copies made ahead, drawn as an unbreakable strip.
+
+A report photo is a ~1600 px JPEG, but on paper it is a 4.6 cm box. Handing reportlab the
+original would embed hundreds of kilobytes per photo (a 2,000-photo list would weigh
+over half a gigabyte, and reportlab holds it all in memory until it writes the file).
+``PhotoCache`` makes a copy at the printed size (150 dpi) in a private temporary folder:
+JPEG ``draft`` mode decodes straight at 1/2, 1/4 or 1/8 scale, so a full-size bitmap is
+never held. reportlab then embeds that small JPEG file as it is (DCT passthrough, nothing
+decoded again). Each photo is copied once however often it is drawn.
+
+Copies are made ahead of the layout by a pool of workers: threads for a few photos, and
+processes for many (``PROCESS_POOL_MIN_PHOTOS``). Pillow releases the GIL while it
+decodes, but between those calls it needs the GIL back, and the layout running in the
+main thread holds it nearly all the time, so threads mostly wait; processes do not. They
+are started with ``forkserver`` (``spawn`` where that is missing), never plain ``fork``,
+which is unsafe in a threaded web server.
+
+``PhotoStrip`` is one line of photos with the time each was taken underneath. It never
+splits, so a photo and its caption always land on the same page.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import tempfile
+import threading
+from collections.abc import Iterable, Sequence
+from concurrent.futures import (
+    BrokenExecutor,
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+)
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, ImageOps
+from reportlab.lib import colors
+from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.platypus import Flowable
+
+from .data import PhotoRef
+from .layout import GREY, LIGHT_GREY, fmt_datetime
+
+log = logging.getLogger(__name__)
+
+DPI = 150
+JPEG_QUALITY = 78
+PHOTO_BOX = (46 * mm, 34.5 * mm)  # 4:3, the shape of most phone photos
+CAPTION_SIZE = 7.5
+CAPTION_GAP = 2.5
+GUTTER = 4 * mm
+PLACEHOLDER_FILL = colors.HexColor("#EFEFEF")
+# Below this many photos, starting worker processes costs more than it saves.
+PROCESS_POOL_MIN_PHOTOS = 150
+
+
+@dataclass(frozen=True, slots=True)
+class Thumb:
+    """A downscaled copy ready to embed, or the reason there is none."""
+
+    path: str | None
+    width: int = 0
+    height: int = 0
+    problem: str | None = None  # 照片文件缺失 / 照片无法读取
+
+
+class PhotoCache:
+    """Downscaled copies of ``photos`` in a temporary folder, made by background workers.
+
+    Use as a context manager: entering starts the copies, the folder goes away on exit
+    (reportlab has read every copy into the document by the time the build returns).
+    A photo not announced up front is copied when first asked for.
+    """
+
+    def __init__(
+        self,
+        photos: Iterable[PhotoRef] = (),
+        *,
+        box: tuple[float, float] = PHOTO_BOX,
+        workers: int | None = None,
+    ) -> None:
+        self._announced = list({os.fspath(p.path): p for p in photos}.values())
+        self._px = (round(box[0] / 72 * DPI), round(box[1] / 72 * DPI))
+        self._workers = workers or max(1, min(4, os.cpu_count() or 1))
+        self._jobs: dict[str, Future[Thumb]] = {}
+        self._collected: set[str] = set()
+        self._lock = threading.Lock()
+        self._dir: tempfile.TemporaryDirectory[str] | None = None
+        self._pool: Executor | None = None
+
+    def __enter__(self) -> PhotoCache:
+        self._dir = tempfile.TemporaryDirectory(prefix="inspect-report-")
+        if len(self._announced) >= PROCESS_POOL_MIN_PHOTOS:
+            methods = multiprocessing.get_all_start_methods()
+            method = "forkserver" if "forkserver" in methods else "spawn"
+            self._pool = ProcessPoolExecutor(
+                self._workers, mp_context=multiprocessing.get_context(method)
+            )
+        else:
+            self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="report-photo")
+        for photo in self._announced:
+            self._submit(photo)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._dir is not None
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        self._dir.cleanup()
+        self._jobs.clear()
+
+    def get(self, photo: PhotoRef) -> Thumb:
+        """The copy of ``photo``, waiting for it if it is still being made."""
+        try:
+            thumb = self._submit(photo).result()
+        except BrokenExecutor:
+            # A worker process died (killed for memory, or a program that re-runs its
+            # unguarded main module in every child): make the copy here instead.
+            log.warning("photo workers failed; copying the remaining photos in-process")
+            with self._lock:
+                if self._pool is not None:
+                    self._pool.shutdown(wait=False, cancel_futures=True)
+                    self._pool = None
+                self._jobs = {k: j for k, j in self._jobs.items() if _succeeded(j)}
+            thumb = self._submit(photo).result()
+        with self._lock:
+            self._collected.add(os.fspath(photo.path))
+            if self._pool is not None and len(self._collected) >= len(self._announced):
+                # Every announced photo is in the document: let the workers go now rather
+                # than keep their memory through reportlab's final write of the file.
+                self._pool.shutdown(wait=False)
+                self._pool = None
+        return thumb
+
+    def _submit(self, photo: PhotoRef) -> Future[Thumb]:
+        key = os.fspath(photo.path)
+        with self._lock:
+            job = self._jobs.get(key)
+            if job is None:
+                assert self._dir is not None, "use 'with PhotoCache()'"
+                target = os.path.join(self._dir.name, f"{len(self._jobs)}.jpg")
+                if self._pool is None:  # a photo nobody announced, after the workers left
+                    job = Future()
+                    job.set_result(_make_thumb(photo.path, target, self._px))
+                else:
+                    job = self._pool.submit(_make_thumb, photo.path, target, self._px)
+                self._jobs[key] = job
+            return job
+
+
+def _succeeded(job: Future[Thumb]) -> bool:
+    return job.done() and not job.cancelled() and job.exception() is None
+
+
+def _make_thumb(source: Path, target: str, size: tuple[int, int]) -> Thumb:
+    """Runs in a worker: write a copy of ``source`` fitting ``size`` pixels to ``target``."""
+    if not source.is_file():
+        log.warning("report photo missing: %s", source)
+        return Thumb(None, problem="照片文件缺失")
+    try:
+        with Image.open(source) as image:
+            # Orientation 5–8 swaps width and height, so ask draft for the longer side
+            # both ways; draft only ever picks a scale at least that large.
+            longest = max(size)
+            image.draft("RGB", (longest, longest))
+            upright = ImageOps.exif_transpose(image)
+            if upright.mode != "RGB":
+                upright = upright.convert("RGB")
+            scale = min(size[0] / upright.width, size[1] / upright.height, 1.0)
+            fitted = (max(1, round(upright.width * scale)), max(1, round(upright.height * scale)))
+            if fitted != upright.size:
+                # After draft the copy is at most about twice the target, where bilinear
+                # (antialiased in Pillow) looks as good as Lanczos at a third of the cost.
+                upright = upright.resize(fitted, Image.Resampling.BILINEAR)
+            upright.save(target, "JPEG", quality=JPEG_QUALITY)
+            return Thumb(target, upright.width, upright.height)
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        # A damaged upload must not cost the site its whole problem list.
+        log.warning("report photo unreadable: %s: %s", source, exc)
+        return Thumb(None, problem="照片无法读取")
+
+
+def strip_height(box: tuple[float, float] = PHOTO_BOX) -> float:
+    return box[1] + CAPTION_GAP + CAPTION_SIZE * 1.3
+
+
+class PhotoStrip(Flowable):
+    """One line of photos, each in a fixed box with its capture time underneath."""
+
+    def __init__(
+        self,
+        photos: Sequence[PhotoRef],
+        cache: PhotoCache,
+        font: str,
+        *,
+        label: str | None = None,
+        first_number: int = 1,
+        labels: Sequence[str] | None = None,
+        box: tuple[float, float] = PHOTO_BOX,
+    ) -> None:
+        """Captions read ``{label}-{n}`` counting from ``first_number``, or are given
+        one by one in ``labels``; the capture time follows."""
+        super().__init__()
+        self.photos = list(photos)
+        self.cache = cache
+        self.font = font
+        if labels is None:
+            labels = [f"{label}-{first_number + i}" if label else "" for i in range(len(photos))]
+        self.labels = list(labels)
+        self.box = box
+        self.height = strip_height(box)
+        self.width = 0.0
+
+    @staticmethod
+    def per_line(width: float, box: tuple[float, float] = PHOTO_BOX) -> int:
+        return max(1, int((width + GUTTER) // (box[0] + GUTTER)))
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        self.width = avail_width
+        return avail_width, self.height
+
+    def split(self, avail_width: float, avail_height: float) -> list[Flowable]:
+        return []  # a photo is never cut across pages
+
+    def draw(self) -> None:
+        canv = self.canv
+        box_w, box_h = self.box
+        base = CAPTION_SIZE * 1.3 + CAPTION_GAP  # photos sit above their captions
+        for index, photo in enumerate(self.photos):
+            x = index * (box_w + GUTTER)
+            thumb = self.cache.get(photo)
+            canv.saveState()
+            canv.setLineWidth(0.4)
+            canv.setStrokeColor(LIGHT_GREY)
+            if thumb.path is not None:
+                scale = min(box_w / thumb.width, box_h / thumb.height)
+                w, h = thumb.width * scale, thumb.height * scale
+                canv.drawImage(thumb.path, x + (box_w - w) / 2, base + (box_h - h) / 2, w, h)
+                canv.rect(x + (box_w - w) / 2, base + (box_h - h) / 2, w, h)
+            else:
+                canv.setFillColor(PLACEHOLDER_FILL)
+                canv.rect(x, base, box_w, box_h, fill=1)
+                canv.setFillColor(GREY)
+                canv.setFont(self.font, 9)
+                canv.drawCentredString(x + box_w / 2, base + box_h / 2 - 3, thumb.problem or "")
+            canv.setFillColor(GREY)
+            canv.setFont(self.font, CAPTION_SIZE)
+            caption = _caption(photo, self.labels[index])
+            if stringWidth(caption, self.font, CAPTION_SIZE) > box_w:
+                caption = f"拍摄 {fmt_datetime(photo.taken_at)}" if photo.taken_at else "时间不详"
+            canv.drawCentredString(x + box_w / 2, 1.5, caption)
+            canv.restoreState()
+
+
+def _caption(photo: PhotoRef, label: str) -> str:
+    when = f"拍摄于 {fmt_datetime(photo.taken_at)}" if photo.taken_at else "拍摄时间不详"
+    return f"{label}  {when}" if label else when

@@ -1,0 +1,341 @@
+"""Tables shared by the problem lists: the problem table, site details, signatures.
+
+The problem table is a ``LongTable`` (row heights are worked out only for the rows that
+fit the current page, so a long table does not get slower page by page) with the header
+row repeated on every page. A table row never runs off the page: a finding too tall for
+a row of a reasonable height (a description of thousands of characters) continues over
+several rows, its text cut between lines (``split_tall_row``). Photos follow their
+finding as rows of ``PhotoStrip`` spanning the full width.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from reportlab.lib.units import mm
+from reportlab.platypus import Flowable, LongTable, Paragraph, Table, TableStyle
+
+from .data import SEVERITY_LABELS, STATUS_LABELS, FindingRow, InspectionVisit, SiteInfo
+from .layout import (
+    ALERT,
+    BAND_FILL,
+    GREY,
+    HEAD_FILL,
+    RULE,
+    CellParagraph,
+    Styles,
+    fmt_date,
+    local,
+    markup,
+)
+from .photos import PhotoCache, PhotoStrip
+
+# Relative widths of the problem table's columns (landscape A4 gives them 267 mm).
+PROBLEM_COLUMNS: tuple[tuple[str, float], ...] = (
+    ("序号", 3.8),
+    ("检查项", 12.0),
+    ("问题描述", 22.0),
+    ("依据", 16.0),
+    ("严重程度", 6.0),
+    ("整改要求", 16.0),
+    ("整改时限", 8.6),
+    ("责任单位", 10.0),
+    ("状态", 5.6),
+)
+PAD = 3
+CENTERED_COLUMNS = (0, 4, 6, 8)  # 序号, 严重程度, 整改时限, 状态
+# Tallest a table row may be, as a share of the frame: leaves room for the header row and
+# a line of photos (which stays with its finding) on the same page. A finding taller than
+# that continues over rows of PIECE_SHARE.
+ROW_SHARE = 0.45
+PIECE_SHARE = 0.2
+PHOTO_LABEL = "图"  # captions read 图3-1: first photo of the finding numbered 3
+
+
+def base_table_commands(styles: Styles) -> list[tuple]:
+    """Commands every table gets. The FONT matters even though every cell holds a
+    Paragraph: reportlab sets the cell font for empty and spanned cells too, and its
+    default, Helvetica, would then be named in the PDF without being embedded."""
+    cell = styles.cell
+    return [("FONT", (0, 0), (-1, -1), styles.fonts.body, cell.fontSize, cell.leading)]
+
+
+def problem_table(
+    findings: Sequence[FindingRow],
+    styles: Styles,
+    cache: PhotoCache,
+    *,
+    width: float,
+    max_height: float,
+    today: date,
+    photos_inline: bool = True,
+) -> Table:
+    """The 问题清单 table: one row per finding, numbered from 1, its photos beneath it
+    (or nowhere, with ``photos_inline=False``: see ``photo_grid``).
+
+    ``max_height`` is the height of the page's frame: a finding whose text would make a
+    row taller than ``ROW_SHARE`` of it continues in further rows (see ``split_tall_row``).
+    """
+    total = sum(weight for _, weight in PROBLEM_COLUMNS)
+    col_widths = [width * weight / total for _, weight in PROBLEM_COLUMNS]
+    rows: list[list[Flowable | str]] = [
+        [CellParagraph(name, styles.cell_head) for name, _ in PROBLEM_COLUMNS]
+    ]
+    # Ruled per finding, not per table row: the rows a long finding continues in read
+    # as one cell each, without a line across the text.
+    commands: list[tuple] = [
+        *base_table_commands(styles),
+        ("BOX", (0, 0), (-1, -1), 0.5, RULE),
+        ("LINEAFTER", (0, 0), (-2, -1), 0.5, RULE),
+        ("LINEBELOW", (0, 0), (-1, 0), 0.5, RULE),
+        ("BACKGROUND", (0, 0), (-1, 0), HEAD_FILL),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("VALIGN", (0, 0), (-1, 0), "MIDDLE"),
+        *(("ALIGN", (c, 1), (c, -1), "CENTER") for c in CENTERED_COLUMNS),
+        ("LEFTPADDING", (0, 0), (-1, -1), PAD),
+        ("RIGHTPADDING", (0, 0), (-1, -1), PAD),
+        ("TOPPADDING", (0, 0), (-1, -1), PAD),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), PAD),
+    ]
+    per_line = PhotoStrip.per_line(width - 2 * PAD)
+    for seq, finding in enumerate(findings, start=1):
+        first = len(rows)
+        cells, cell_commands = _finding_cells(seq, finding, styles, today)
+        rows.extend(split_tall_row(cells, col_widths, max_height))
+        last = len(rows) - 1
+        for name, column, *values in cell_commands:
+            commands.append((name, (column, first), (column, first), *values))
+        if last > first:
+            commands.append(("BOTTOMPADDING", (0, first), (-1, last - 1), 0))
+            commands.append(("TOPPADDING", (0, first + 1), (-1, last), 0))
+        if finding.status == "voided":
+            commands.append(("BACKGROUND", (0, first), (-1, last), BAND_FILL))
+        photos = finding.photos if photos_inline else ()
+        for start in range(0, len(photos), per_line):
+            strip = PhotoStrip(
+                photos[start : start + per_line],
+                cache,
+                styles.fonts.body,
+                label=f"{PHOTO_LABEL}{seq}",
+                first_number=start + 1,
+            )
+            strip_index = len(rows)
+            rows.append([strip] + [""] * (len(PROBLEM_COLUMNS) - 1))
+            commands.append(("SPAN", (0, strip_index), (-1, strip_index)))
+            commands.append(("TOPPADDING", (0, strip_index), (-1, strip_index), 5))
+            commands.append(("LINEABOVE", (0, strip_index), (-1, strip_index), 0.5, RULE))
+        if photos:
+            # A finding's (last) row and its first photos always fit a page together:
+            # the row is at most ROW_SHARE of it.
+            commands.append(("NOSPLIT", (0, last), (-1, last + 1)))
+        commands.append(("LINEBELOW", (0, len(rows) - 1), (-1, len(rows) - 1), 0.5, RULE))
+    if not findings:
+        rows.append([CellParagraph("无", styles.cell_center)] + [""] * (len(PROBLEM_COLUMNS) - 1))
+        commands.append(("SPAN", (0, 1), (-1, 1)))
+    table = LongTable(rows, colWidths=col_widths, repeatRows=1, hAlign="LEFT")
+    table.setStyle(TableStyle(commands))
+    return table
+
+
+def split_tall_row(
+    cells: Sequence[Flowable | str], col_widths: Sequence[float], frame_height: float
+) -> list[list[Flowable | str]]:
+    """One table row; or, when a cell's text would make the row taller than ``ROW_SHARE``
+    of the frame, several rows of at most ``PIECE_SHARE`` each, the text cut between
+    lines and continued in the same column.
+
+    reportlab can split a row itself (``splitInRow``), but it first tries the row
+    boundary, and then lays the rest out on the same page under a second copy of the
+    header row. Short pieces also waste little of a page when one does not fit.
+    """
+    columns: list[list[Flowable | str]] = []
+    tallest = 0.0
+    for cell, col_width in zip(cells, col_widths, strict=True):
+        if isinstance(cell, Flowable):
+            # The width the table will offer, so that the wrap is remembered and reused.
+            avail = col_width - PAD - PAD
+            tallest = max(tallest, cell.wrap(avail, frame_height)[1])
+    if tallest <= frame_height * ROW_SHARE:
+        return [list(cells)]
+    piece = frame_height * PIECE_SHARE
+    for cell, col_width in zip(cells, col_widths, strict=True):
+        avail = col_width - PAD - PAD
+        parts = [cell]
+        while isinstance(parts[-1], Paragraph) and parts[-1].wrap(avail, piece)[1] > piece:
+            pieces = parts[-1].split(avail, piece)
+            if len(pieces) != 2:
+                break
+            parts[-1:] = pieces
+        columns.append(parts)
+    count = max(len(parts) for parts in columns)
+    return [[parts[i] if i < len(parts) else "" for parts in columns] for i in range(count)]
+
+
+def photo_grid(
+    findings: Sequence[FindingRow], styles: Styles, cache: PhotoCache, *, width: float
+) -> list[Flowable]:
+    """All photos of a site's findings as lines of photos, captioned 图{序号}-{n}; lines
+    pack photos of several findings, which saves pages in a long list."""
+    entries = [
+        (seq, number, photo)
+        for seq, finding in enumerate(findings, start=1)
+        for number, photo in enumerate(finding.photos, start=1)
+    ]
+    per_line = PhotoStrip.per_line(width)
+    strips: list[Flowable] = []
+    for start in range(0, len(entries), per_line):
+        line = entries[start : start + per_line]
+        strips.append(
+            PhotoStrip(
+                [photo for _, _, photo in line],
+                cache,
+                styles.fonts.body,
+                labels=[f"{PHOTO_LABEL}{seq}-{number}" for seq, number, _ in line],
+            )
+        )
+    return strips
+
+
+def _finding_cells(
+    seq: int, finding: FindingRow, styles: Styles, today: date
+) -> tuple[list[Flowable | str], list[tuple]]:
+    """The cells of a finding's row, and style commands for its plain-text cells (with
+    the column as their only coordinate).
+
+    Short one-line values go in as plain strings, which the table draws without parsing
+    markup or breaking lines: a long list has thousands of them.
+    """
+    cell, center = styles.cell, styles.cell_center
+    grey = GREY.hexval()[2:]
+    alert = ALERT.hexval()[2:]
+    hei = styles.fonts.heading
+    commands: list[tuple] = []
+    item = f'<font color="#{grey}" size="7">{markup(finding.item_code)}</font><br/>'
+    item += markup(finding.item_text)
+    basis = f'<font name="{hei}">{markup(finding.clause)}</font> {markup(finding.basis, empty="")}'
+    severity: Flowable | str = SEVERITY_LABELS[finding.severity]
+    if finding.major_hazard:
+        label = f'<font name="{hei}">{severity}</font>' if finding.severity == "key" else severity
+        severity = CellParagraph(f'{label}<br/><font color="#{alert}">重大隐患</font>', center)
+    elif finding.severity == "key":
+        commands.append(("FONT", 4, hei, cell.fontSize, cell.leading))
+    deadline: Flowable | str = "立行立改" if finding.fixed_on_spot else fmt_date(finding.deadline)
+    late = 0 if finding.fixed_on_spot else finding.days_overdue(today)
+    if late:
+        deadline = CellParagraph(
+            f'{deadline}<br/><font color="#{alert}">逾期 {late} 天</font>', center
+        )
+    if finding.status == "voided":
+        commands.append(("TEXTCOLOR", 8, GREY))
+    cells: list[Flowable | str] = [
+        str(seq),
+        CellParagraph(item, cell),
+        CellParagraph(markup(finding.description), cell),
+        CellParagraph(basis.strip(), cell),
+        severity,
+        CellParagraph(markup(finding.requirement), cell),
+        deadline,
+        CellParagraph(markup(finding.responsible_unit), cell),
+        STATUS_LABELS[finding.status],
+    ]
+    return cells, commands
+
+
+def visits_text(visits: Sequence[InspectionVisit]) -> str:
+    """'2025-05-12 09:30—10:05；2025-05-20 14:00' for the visits, in Asia/Shanghai."""
+    parts = []
+    for visit in sorted(visits, key=lambda v: v.started_at):
+        start = local(visit.started_at)
+        text = start.strftime("%Y-%m-%d %H:%M")
+        if visit.finished_at is not None:
+            end = local(visit.finished_at)
+            text += "—" + end.strftime("%H:%M" if end.date() == start.date() else "%Y-%m-%d %H:%M")
+        parts.append(text)
+    return "；".join(parts) or "—"
+
+
+def inspectors_text(visits: Sequence[InspectionVisit]) -> str:
+    names = dict.fromkeys(name for visit in visits for name in visit.inspectors if name)
+    return "、".join(names) or "—"
+
+
+def contact_text(site: SiteInfo) -> str:
+    return " ".join(part for part in (site.contact_name, site.contact_phone) if part) or "—"
+
+
+def site_details_table(
+    site: SiteInfo, visits: Sequence[InspectionVisit], styles: Styles, *, width: float
+) -> Table:
+    """Label/value grid with the site's particulars and the inspection(s)."""
+    label, value = styles.cell_label, styles.cell
+
+    def pair(name: str, text: str) -> list[Paragraph]:
+        return [CellParagraph(name, label), CellParagraph(text, value)]
+
+    rows = [
+        pair("被检查单位", markup(site.name))
+        + pair("统一社会信用代码", markup(site.credit_code, empty="无")),
+        pair("地址", markup(site.address)) + pair("所属区域", markup(site.district)),
+        pair("场所类型", markup(site.site_type)) + pair("联系人及电话", markup(contact_text(site))),
+        pair("检查时间", visits_text(visits)) + pair("检查人员", markup(inspectors_text(visits))),
+    ]
+    label_w = 30 * mm
+    value_w = (width - 2 * label_w) / 2
+    table = Table(rows, colWidths=[label_w, value_w, label_w, value_w], hAlign="LEFT")
+    table.setStyle(
+        TableStyle(
+            [
+                *base_table_commands(styles),
+                ("GRID", (0, 0), (-1, -1), 0.5, RULE),
+                ("BACKGROUND", (0, 0), (0, -1), HEAD_FILL),
+                ("BACKGROUND", (2, 0), (2, -1), HEAD_FILL),
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 4),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 4),
+                ("TOPPADDING", (0, 0), (-1, -1), 3.5),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 3.5),
+            ]
+        )
+    )
+    return table
+
+
+def signature_table(
+    styles: Styles, *, width: float, inspecting_unit: str | None, site_name: str
+) -> Table:
+    """Signature lines for 检查人员 and 被检查单位负责人, with dates to fill in by hand."""
+    sig = styles.signature
+
+    def p(text: str) -> Paragraph:
+        return Paragraph(text, sig)
+
+    wide, narrow = "&nbsp;" * 8, "&nbsp;" * 4  # room to write the date by hand
+    date_line = f"日期：{wide}年{narrow}月{narrow}日"
+    unit = markup(inspecting_unit, empty="")
+    rows = [
+        [p(f"检查单位：{unit}"), "", "", p(f"被检查单位：{markup(site_name)}"), ""],
+        [p("检查人员（签字）："), "", "", p("被检查单位负责人（签字）："), ""],
+        [p(date_line), "", "", p(date_line), ""],
+    ]
+    label_w, gap_w = 60 * mm, 12 * mm
+    line_w = (width - 2 * label_w - gap_w) / 2
+    table = Table(rows, colWidths=[label_w, line_w, gap_w, label_w, line_w], hAlign="LEFT")
+    table.setStyle(
+        TableStyle(
+            [
+                *base_table_commands(styles),
+                ("SPAN", (0, 0), (1, 0)),
+                ("SPAN", (3, 0), (4, 0)),
+                ("SPAN", (0, 2), (1, 2)),
+                ("SPAN", (3, 2), (4, 2)),
+                ("LINEBELOW", (1, 1), (1, 1), 0.6, RULE),  # the lines to sign on
+                ("LINEBELOW", (4, 1), (4, 1), 0.6, RULE),
+                ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
+                ("TOPPADDING", (0, 0), (-1, -1), 8),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+            ]
+        )
+    )
+    return table
