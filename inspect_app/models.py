@@ -3,6 +3,7 @@
 from inspect_app.audit.models import AuditLog
 from inspect_app.auth.models import ApiToken, LoginFailure, User
 from inspect_app.campaigns.models import Campaign, ChecklistItem, ChecklistVersion
+from inspect_app.documents.models import ReportJob
 from inspect_app.findings.models import Enforcement, Finding, FindingPhoto, RectificationEvent
 from inspect_app.inspections.models import Answer, Inspection
 from inspect_app.photos.models import Photo
@@ -24,6 +25,7 @@ __all__ = [
     "LoginFailure",
     "Photo",
     "RectificationEvent",
+    "ReportJob",
     "Site",
     "User",
 ]

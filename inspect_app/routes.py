@@ -25,6 +25,7 @@ docs_assets = FlaskBlueprint(
 def register_blueprints(app, api) -> None:
     from inspect_app.auth.routes import blp as auth_blp
     from inspect_app.campaigns.routes import blp as campaigns_blp
+    from inspect_app.documents.routes import blp as documents_blp
     from inspect_app.findings.routes import blp as findings_blp
     from inspect_app.findings.routes import site_enforcements_blp
     from inspect_app.inspections.routes import blp as inspections_blp
@@ -44,3 +45,4 @@ def register_blueprints(app, api) -> None:
     api.register_blueprint(findings_blp)
     api.register_blueprint(site_enforcements_blp)
     api.register_blueprint(sync_blp)
+    api.register_blueprint(documents_blp)

@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inspect_app.db_types import JSONType, UTCDateTime, utcnow
@@ -21,6 +21,25 @@ class Finding(db.Model):
     __table_args__ = (
         Index("ix_findings_campaign_status", "campaign_id", "status"),
         Index("ix_findings_site", "site_id"),
+        # Covers the grouped statistics of one campaign (bench/stats.py, README).
+        Index(
+            "ix_findings_stats",
+            "campaign_id",
+            "district",
+            "status",
+            "deadline",
+            "severity",
+            "major_hazard",
+            "responsible_department",
+            "site_id",
+        ),
+        Index(
+            "ix_findings_voided",
+            "campaign_id",
+            "id",
+            sqlite_where=text("status = 'voided'"),
+            postgresql_where=text("status = 'voided'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inspect_app.db_types import UTCDateTime, utcnow
@@ -13,6 +13,7 @@ class Inspection(db.Model):
     """Inspection — 检查记录: one visit to one site under one campaign's checklist version."""
 
     __tablename__ = "inspections"
+    __table_args__ = (Index("ix_inspections_campaign_site", "campaign_id", "site_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Made by the phone; a retried PUT finds the same row instead of creating another.

@@ -280,6 +280,8 @@ def _store(user: User, uuid: str, data: dict, digest: str, context: dict) -> Ins
                 actor_id=user.id,
                 at=now,
                 note="现场检查发现",
+                # The original deadline, so the history shows it before any extension.
+                deadline=deadline,
             )
         )
         if body["fixed_on_spot"]:

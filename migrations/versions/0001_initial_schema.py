@@ -7,7 +7,6 @@ Create Date: 2026-11-22 02:43:27.759580
 
 import sqlalchemy as sa
 from alembic import op
-
 from sqlalchemy.dialects import postgresql
 
 import inspect_app.db_types

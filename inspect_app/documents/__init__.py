@@ -1,0 +1,1 @@
+"""Documents people download: PDF 问题清单 and rectification reports, built by ``reports/``."""

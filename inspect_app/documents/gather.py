@@ -1,0 +1,320 @@
+"""Gathering the plain data ``reports/`` renders, in a few grouped queries per document.
+
+Nothing here draws: each function reads the database within the caller's district
+scope and returns the dataclasses of ``reports.data``. Voided findings are left out
+of every document (they were entered in error).
+"""
+
+from collections import defaultdict
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from inspect_app.auth.models import User
+from inspect_app.campaigns.models import Campaign, ChecklistItem
+from inspect_app.campaigns.services import campaign_by_code
+from inspect_app.domain import DISTRICTS
+from inspect_app.errors import NotFound
+from inspect_app.extensions import db
+from inspect_app.findings.models import Enforcement, Finding, FindingPhoto
+from inspect_app.inspections.models import Inspection
+from inspect_app.photos.models import Photo
+from inspect_app.photos.storage import MediaStore
+from inspect_app.scope import district_filter
+from inspect_app.sites.models import Site
+from inspect_app.sites.services import OPEN_STATUSES, today_shanghai, visible_site
+from reports import data as rd
+
+
+def campaign_info(campaign: Campaign) -> rd.CampaignInfo:
+    return rd.CampaignInfo(
+        name=campaign.name, document_no=campaign.document_no, issuer=campaign.lead_office
+    )
+
+
+def site_info(site: Site) -> rd.SiteInfo:
+    return rd.SiteInfo(
+        name=site.name,
+        district=site.district,
+        address=site.address or "",
+        credit_code=site.credit_code,
+        site_type=site.site_type,
+        contact_name=site.contact_name or None,
+        contact_phone=site.contact_phone or None,
+    )
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def _finding_rows(findings_query, store: MediaStore) -> dict[int, list[tuple]]:
+    """Finding rows keyed by site id, with their photos, in two queries."""
+    rows = db.session.execute(findings_query).all()
+    ids = [row.Finding.id for row in rows]
+    photos: dict[int, list[rd.PhotoRef]] = defaultdict(list)
+    for start in range(0, len(ids), 900):  # stay under SQLite's bound-parameter limit
+        chunk = ids[start : start + 900]
+        for finding_id, sha, taken_at in db.session.execute(
+            select(FindingPhoto.finding_id, FindingPhoto.sha256, Photo.taken_at)
+            .join(Photo, Photo.sha256 == FindingPhoto.sha256)
+            .where(FindingPhoto.finding_id.in_(chunk))
+            .order_by(FindingPhoto.finding_id, FindingPhoto.position)
+        ):
+            photos[finding_id].append(
+                rd.PhotoRef(path=store.path(sha, "report"), taken_at=_aware(taken_at))
+            )
+    by_site: dict[int, list[tuple]] = defaultdict(list)
+    for row in rows:
+        f = row.Finding
+        by_site[f.site_id].append(
+            rd.FindingRow(
+                item_code=row.code or "",
+                item_text=row.text or "",
+                description=f.description,
+                clause=row.clause or "",
+                basis=row.basis or "",
+                severity=f.severity,
+                requirement=f.requirement or "",
+                deadline=None if f.fixed_on_spot else f.deadline,
+                responsible_unit=f.responsible_department or "",
+                status=f.status,
+                photos=photos.get(f.id, ()),
+                major_hazard=f.major_hazard,
+                fixed_on_spot=f.fixed_on_spot,
+            )
+        )
+    return by_site
+
+
+def _findings_query(campaign_id: int):
+    return (
+        select(
+            Finding,
+            ChecklistItem.code,
+            ChecklistItem.text,
+            ChecklistItem.clause,
+            ChecklistItem.basis,
+        )
+        .outerjoin(ChecklistItem, ChecklistItem.id == Finding.item_id)
+        .where(Finding.campaign_id == campaign_id, Finding.status != "voided")
+        .order_by(Finding.site_id, Finding.found_at, Finding.id)
+    )
+
+
+def _visits(campaign_id: int, site_ids: list[int]) -> dict[int, list[rd.InspectionVisit]]:
+    visits: dict[int, list[rd.InspectionVisit]] = defaultdict(list)
+    for start in range(0, len(site_ids), 900):
+        chunk = site_ids[start : start + 900]
+        for site_id, started, finished, name in db.session.execute(
+            select(
+                Inspection.site_id, Inspection.started_at, Inspection.finished_at, User.display_name
+            )
+            .join(User, User.id == Inspection.inspector_id)
+            .where(Inspection.campaign_id == campaign_id, Inspection.site_id.in_(chunk))
+            .order_by(Inspection.site_id, Inspection.started_at)
+        ):
+            visits[site_id].append(
+                rd.InspectionVisit(
+                    started_at=_aware(started), finished_at=_aware(finished), inspectors=[name]
+                )
+            )
+    return visits
+
+
+def site_problem_list(user: User, site_id: int, code: str, store: MediaStore) -> rd.SiteProblemList:
+    site = visible_site(site_id, user)
+    campaign = campaign_by_code(code)
+    query = _findings_query(campaign.id).where(Finding.site_id == site.id)
+    findings = _finding_rows(query, store).get(site.id, [])
+    visits = _visits(campaign.id, [site.id]).get(site.id, [])
+    if not findings and not visits:
+        raise NotFound(f"该站点在「{campaign.name}」中没有检查记录")
+    return rd.SiteProblemList(
+        campaign=campaign_info(campaign),
+        site=site_info(site),
+        visits=visits,
+        findings=findings,
+        inspecting_unit=campaign.lead_office,
+    )
+
+
+def campaign_problem_list(
+    user: User, code: str, store: MediaStore, district: str | None = None, statuses=()
+) -> rd.CampaignProblemList:
+    campaign = campaign_by_code(code)
+    query = _findings_query(campaign.id).where(district_filter(user, Finding.district))
+    if district:
+        query = query.where(Finding.district == district)
+    if statuses:
+        query = query.where(Finding.status.in_(list(statuses)))
+    by_site = _finding_rows(query, store)
+    sites = (
+        {s.id: s for s in db.session.scalars(select(Site).where(Site.id.in_(list(by_site))))}
+        if by_site
+        else {}
+    )
+    inspected = dict(
+        db.session.execute(
+            select(Site.district, func.count(func.distinct(Inspection.site_id)))
+            .join(Site, Site.id == Inspection.site_id)
+            .where(Inspection.campaign_id == campaign.id, district_filter(user, Site.district))
+            .group_by(Site.district)
+        ).all()
+    )
+    visits = _visits(campaign.id, list(by_site))
+    order = {name: i for i, name in enumerate(DISTRICTS)}
+    grouped: dict[str, list[rd.SiteFindings]] = defaultdict(list)
+    for site_id in sorted(by_site, key=lambda i: (sites[i].name, i)):
+        site = sites[site_id]
+        grouped[site.district].append(
+            rd.SiteFindings(site=site_info(site), findings=by_site[site_id], visits=visits[site_id])
+        )
+    districts = [
+        rd.DistrictFindings(
+            district=name,
+            sites=grouped[name],
+            sites_inspected=max(inspected.get(name, 0), len(grouped[name])),
+        )
+        for name in sorted(grouped, key=lambda d: order.get(d, 99))
+    ]
+    return rd.CampaignProblemList(
+        campaign=campaign_info(campaign), districts=districts, district=district, statuses=statuses
+    )
+
+
+def rectification_report(
+    user: User, code: str, district: str | None = None
+) -> rd.RectificationReport:
+    campaign = campaign_by_code(code)
+    today = today_shanghai()
+    scope = [
+        Finding.campaign_id == campaign.id,
+        Finding.status != "voided",
+        district_filter(user, Finding.district),
+    ]
+    if district:
+        scope.append(Finding.district == district)
+    is_open = Finding.status.in_(OPEN_STATUSES)
+    overdue_cond = (is_open, Finding.deadline < today)
+
+    def rates(column):
+        return [
+            rd.RateRow(name=name or "未指定", findings=total, rectified=closed, overdue=late)
+            for name, total, closed, late in db.session.execute(
+                select(
+                    column,
+                    func.count(),
+                    func.count().filter(Finding.status == "closed"),
+                    func.count().filter(*overdue_cond),
+                )
+                .where(*scope)
+                .group_by(column)
+                .order_by(column)
+            )
+        ]
+
+    by_district = rates(Finding.district)
+    order = {name: i for i, name in enumerate(DISTRICTS)}
+    by_district.sort(key=lambda r: order.get(r.name, 99))
+    by_department = sorted(rates(Finding.responsible_department), key=lambda r: -r.findings)
+
+    total, general, key, closed, late = db.session.execute(
+        select(
+            func.count(),
+            func.count().filter(Finding.severity == "general"),
+            func.count().filter(Finding.severity == "key"),
+            func.count().filter(Finding.status == "closed"),
+            func.count().filter(*overdue_cond),
+        ).where(*scope)
+    ).one()
+    site_scope = [Inspection.campaign_id == campaign.id, district_filter(user, Site.district)]
+    if district:
+        site_scope.append(Site.district == district)
+    sites_inspected = db.session.scalar(
+        select(func.count(func.distinct(Inspection.site_id)))
+        .join(Site, Site.id == Inspection.site_id)
+        .where(*site_scope)
+    )
+    overdue = [
+        rd.OverdueFinding(
+            district=f.district,
+            site_name=site_name,
+            description=f.description,
+            severity=f.severity,
+            deadline=f.deadline,
+            responsible_unit=f.responsible_department or "",
+            status=f.status,
+        )
+        for f, site_name in db.session.execute(
+            select(Finding, Site.name)
+            .join(Site, Site.id == Finding.site_id)
+            .where(*scope, *overdue_cond)
+            .order_by(Finding.deadline, Finding.id)
+        )
+    ]
+    enforcement_scope = [
+        Enforcement.campaign_id == campaign.id,
+        district_filter(user, Site.district),
+    ]
+    if district:
+        enforcement_scope.append(Site.district == district)
+    counts = dict(
+        db.session.execute(
+            select(Enforcement.kind, func.count())
+            .join(Site, Site.id == Enforcement.site_id)
+            .where(*enforcement_scope)
+            .group_by(Enforcement.kind)
+        ).all()
+    )
+    fines = db.session.scalar(
+        select(func.coalesce(func.sum(Enforcement.fine_yuan), 0))
+        .join(Site, Site.id == Enforcement.site_id)
+        .where(*enforcement_scope, Enforcement.kind == "fine")
+    )
+    enforcement = rd.EnforcementFigures(
+        order_rectify=counts.get("order_rectify", 0),
+        suspend=counts.get("suspend", 0),
+        ban=counts.get("ban", 0),
+        fine_cases=counts.get("fine", 0),
+        fine_total_yuan=Decimal(int(fines or 0)),
+        revoke_licence=counts.get("revoke_licence", 0),
+        refer_police=counts.get("refer_police", 0),
+        refer_judicial=counts.get("refer_judicial", 0),
+        blacklist=counts.get("blacklist", 0),
+    )
+    return rd.RectificationReport(
+        campaign=campaign_info(campaign),
+        as_of=datetime.now(UTC),
+        totals=rd.RectificationTotals(
+            sites_inspected=sites_inspected or 0,
+            findings=total,
+            general=general,
+            key=key,
+            rectified=closed,
+            overdue=late,
+        ),
+        by_district=by_district,
+        by_department=by_department,
+        overdue=overdue,
+        enforcement=enforcement,
+        district=district,
+    )
+
+
+def count_findings(user: User, code: str, district: str | None = None, statuses=()) -> int:
+    """How big a campaign document will be: decides whether it is made in the background."""
+    campaign = campaign_by_code(code)
+    query = select(func.count()).where(
+        Finding.campaign_id == campaign.id,
+        Finding.status != "voided",
+        district_filter(user, Finding.district),
+    )
+    if district:
+        query = query.where(Finding.district == district)
+    if statuses:
+        query = query.where(Finding.status.in_(list(statuses)))
+    return db.session.scalar(query)

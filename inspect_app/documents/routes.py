@@ -1,0 +1,113 @@
+"""PDF downloads: a site's 问题清单, a campaign's 问题清单 and rectification report, jobs.
+
+Small documents are made within the request. A campaign document with more findings
+than ``REPORT_SYNC_MAX_FINDINGS`` is made in the background: the answer is 202 with
+a job to poll (``GET /jobs/{id}``), then the file (``GET /jobs/{id}/file``).
+"""
+
+import os
+import uuid
+from pathlib import Path
+
+from flask import current_app, g, send_file
+
+from inspect_app.api import Blueprint
+from inspect_app.auth.guard import protected
+from inspect_app.documents import gather, jobs, render
+from inspect_app.documents.schemas import (
+    CampaignDocumentQuerySchema,
+    JobSchema,
+    RectificationQuerySchema,
+    SiteDocumentQuerySchema,
+)
+from inspect_app.errors import Conflict, NotFound
+from inspect_app.sites.services import visible_site
+
+blp = Blueprint("documents", __name__, url_prefix="/api/v1", description="报表 Documents")
+
+
+def _send_now(kind: str, params: dict, download_name: str):
+    """Render within the request into a private file, send it, and leave nothing behind."""
+    folder = Path(current_app.config["MEDIA_DIR"]) / "reports"
+    path = folder / f"now-{uuid.uuid4().hex}.pdf"
+    render.render_kind(kind, params, g.current_user, path)
+    handle = open(path, "rb")  # noqa: SIM115 - send_file closes it after sending
+    os.unlink(path)  # the open handle keeps the bytes until the response is sent
+    return send_file(
+        handle, mimetype="application/pdf", as_attachment=True, download_name=download_name
+    )
+
+
+def _job_response(job, new: bool):
+    view = jobs.job_view(job)
+    return view, 202, {"Location": view["url"]}
+
+
+@blp.route("/sites/<int:site_id>/problem-list.pdf")
+@blp.arguments(SiteDocumentQuerySchema, location="query")
+@blp.response(200, description="问题清单 PDF", content_type="application/pdf")
+@blp.errors(404, 422)
+@protected(blp)
+def site_problem_list(query, site_id):
+    """问题清单 of one site in one campaign, to hand to the site at the end of an inspection."""
+    site = visible_site(site_id, g.current_user)
+    params = {"site_id": site.id, "campaign": query["campaign"]}
+    return _send_now("site_problem_list", params, f"问题清单-{site.name}.pdf")
+
+
+@blp.route("/campaigns/<code>/problem-list.pdf")
+@blp.arguments(CampaignDocumentQuerySchema, location="query")
+@blp.response(200, description="问题清单 PDF, made at once", content_type="application/pdf")
+@blp.alt_response(202, schema=JobSchema, description="Large: made in the background; poll url")
+@blp.errors(404, 422)
+@protected(blp, "team_lead", "office")
+def campaign_problem_list(query, code):
+    """问题清单 of a campaign, or of one district, grouped by district and site."""
+    statuses = sorted(set(query["status"].split(","))) if query["status"] else []
+    params = {"campaign": code, "district": query["district"], "statuses": statuses}
+    size = gather.count_findings(g.current_user, code, query["district"], statuses)
+    if size > current_app.config["REPORT_SYNC_MAX_FINDINGS"]:
+        return _job_response(*jobs.submit(g.current_user, "campaign_problem_list", params))
+    return _send_now("campaign_problem_list", params, f"问题清单-{code}.pdf")
+
+
+@blp.route("/campaigns/<code>/rectification-report.pdf")
+@blp.arguments(RectificationQuerySchema, location="query")
+@blp.response(200, description="整改情况报告 PDF, made at once", content_type="application/pdf")
+@blp.alt_response(202, schema=JobSchema, description="Large: made in the background; poll url")
+@blp.errors(404, 422)
+@protected(blp, "team_lead", "office")
+def rectification_report(query, code):
+    """Rectification status report: totals, rates by district and department, overdue list."""
+    params = {"campaign": code, "district": query["district"]}
+    size = gather.count_findings(g.current_user, code, query["district"])
+    # No photos in this report: it stays quick up to many more findings.
+    if size > 20 * current_app.config["REPORT_SYNC_MAX_FINDINGS"]:
+        return _job_response(*jobs.submit(g.current_user, "rectification_report", params))
+    return _send_now("rectification_report", params, f"整改情况报告-{code}.pdf")
+
+
+@blp.route("/jobs/<job_id>")
+@blp.response(200, JobSchema)
+@blp.errors(404)
+@protected(blp)
+def get_job(job_id):
+    """State of a background document job."""
+    return jobs.job_view(jobs.visible_job(g.current_user, job_id))
+
+
+@blp.route("/jobs/<job_id>/file")
+@blp.response(200, description="The finished PDF", content_type="application/pdf")
+@blp.errors(404, 409)
+@protected(blp)
+def get_job_file(job_id):
+    """The PDF of a finished job."""
+    job = jobs.visible_job(g.current_user, job_id)
+    if job.status != "done":
+        raise Conflict(f"报表尚未生成完成（当前状态：{job.status}）")
+    path = jobs.output_path(current_app, job.id)
+    if not path.is_file():
+        raise NotFound("报表文件已不存在，请重新生成")
+    return send_file(
+        path, mimetype="application/pdf", as_attachment=True, download_name=f"{job.kind}.pdf"
+    )

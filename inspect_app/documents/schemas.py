@@ -1,0 +1,43 @@
+"""Parameters and bodies of the document endpoints."""
+
+from marshmallow import Schema, ValidationError, fields, validate, validates
+
+from inspect_app.domain import DISTRICTS, FINDING_STATUSES
+
+
+class SiteDocumentQuerySchema(Schema):
+    campaign = fields.String(required=True, metadata={"example": "refined-oil-2025"})
+
+
+class CampaignDocumentQuerySchema(Schema):
+    district = fields.String(load_default=None, validate=validate.OneOf(DISTRICTS))
+    status = fields.String(
+        load_default=None,
+        metadata={"description": "comma-separated statuses, e.g. open,rectifying"},
+    )
+
+    @validates("status")
+    def _statuses(self, value, **_kwargs):
+        if value is None:
+            return
+        unknown = [s for s in value.split(",") if s not in FINDING_STATUSES]
+        if unknown:
+            raise ValidationError(f"未知状态：{'、'.join(unknown)}")
+
+
+class RectificationQuerySchema(Schema):
+    district = fields.String(load_default=None, validate=validate.OneOf(DISTRICTS))
+
+
+class JobSchema(Schema):
+    id = fields.String()
+    kind = fields.String(
+        metadata={"enum": ["site_problem_list", "campaign_problem_list", "rectification_report"]}
+    )
+    status = fields.String(metadata={"enum": ["queued", "running", "done", "failed"]})
+    pages = fields.Integer(allow_none=True)
+    error = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    finished_at = fields.DateTime(allow_none=True)
+    url = fields.String(metadata={"description": "poll here"})
+    download_url = fields.String(allow_none=True, metadata={"description": "the PDF, once done"})
