@@ -50,7 +50,9 @@ def test_killed_mid_upload_and_mid_inspection_then_retry_completes(
         "checklist_version": checklist["version"],
         "site_id": site,
         "started_at": "2025-05-12T09:30:00+08:00",
-        "answers": [{"item_code": checklist["plain"][0], "result": "fail", "note": "现场记录" * 400}],
+        "answers": [
+            {"item_code": checklist["plain"][0], "result": "fail", "note": "现场记录" * 400}
+        ],
         "findings": [
             {
                 "id": str(uuid.uuid4()),
