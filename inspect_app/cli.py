@@ -154,7 +154,16 @@ def demo(app, inspections, seed, if_empty) -> None:
     if if_empty and has_demo_data():
         click.echo("演示数据已存在，跳过 (demo data already present)")
     else:
-        seed_demo(inspections=inspections, seed=seed, progress=click.progressbar)
+        from inspect_app.config import PROJECT_ROOT
+
+        photos = PROJECT_ROOT.parent / "shared" / "photos"
+        seed_demo(
+            inspections=inspections,
+            seed=seed,
+            progress=click.progressbar,
+            photos_dir=photos if photos.is_dir() else None,
+            media_dir=app.config["MEDIA_DIR"],
+        )
     click.echo(f"演示账号 (demo logins), 密码 password: {DEMO_PASSWORD}")
     from inspect_app.demo import DEMO_USERS
 

@@ -15,7 +15,7 @@ from inspect_app.auth.services import create_user
 from inspect_app.campaigns.models import Campaign, ChecklistItem, ChecklistVersion
 from inspect_app.db_types import utcnow
 from inspect_app.extensions import db
-from inspect_app.findings.models import Enforcement, Finding, RectificationEvent
+from inspect_app.findings.models import Enforcement, Finding, FindingPhoto, RectificationEvent
 from inspect_app.inspections.models import Answer, Inspection
 from inspect_app.sites.credit_code import ALPHABET, check_character
 from inspect_app.sites.models import Site
@@ -190,8 +190,55 @@ def _sites(rng: random.Random, users: dict[str, User], per_type: int) -> list[Si
     return sites
 
 
-def seed_demo(inspections: int = 300, seed: int = 2025, progress=None) -> dict:
-    """Create demo users, sites, inspections and findings; returns counts."""
+def _demo_photos(photos_dir, media_dir, uploader) -> list[str]:
+    """Store the JPEGs of ``photos_dir`` as uploaded photos; returns their hashes."""
+    import hashlib
+    from pathlib import Path
+
+    from inspect_app.photos import imaging
+    from inspect_app.photos.models import Photo
+    from inspect_app.photos.storage import MediaStore
+
+    store = MediaStore(media_dir)
+    hashes = []
+    for path in sorted(Path(photos_dir).glob("*.jpg")):
+        if "corrupted" in path.name:
+            continue  # the sample set's deliberately damaged file: not a demo picture
+        data = path.read_bytes()
+        sha = hashlib.sha256(data).hexdigest()
+        if db.session.get(Photo, sha) is None:
+            try:
+                with path.open("rb") as stream:
+                    store.receive(sha, stream, total=len(data), max_bytes=len(data))
+                info = imaging.process(store, sha)
+            except (imaging.ImageRejected, OSError):
+                store.remove(sha)
+                continue  # the damaged sample photo, say
+            db.session.add(
+                Photo(
+                    sha256=sha,
+                    content_type=info.content_type,
+                    size_bytes=len(data),
+                    width=info.width,
+                    height=info.height,
+                    taken_at=info.taken_at,
+                    lat=info.lat,
+                    lon=info.lon,
+                    uploaded_by_id=uploader.id,
+                )
+            )
+        hashes.append(sha)
+    db.session.flush()
+    return hashes
+
+
+def seed_demo(
+    inspections: int = 300, seed: int = 2025, progress=None, photos_dir=None, media_dir=None
+) -> dict:
+    """Create demo users, sites, inspections and findings; returns counts.
+
+    With ``photos_dir`` (sample JPEGs) and ``media_dir``, findings get real photos.
+    """
     rng = random.Random(seed)
     users = _users()
     sites = _sites(rng, users, per_type=max(3, inspections // 25))
@@ -223,6 +270,7 @@ def seed_demo(inspections: int = 300, seed: int = 2025, progress=None) -> dict:
 
     now = utcnow()
     counts = {"inspections": 0, "findings": 0}
+    photos = _demo_photos(photos_dir, media_dir, inspectors[0]) if photos_dir and media_dir else []
     steps = range(inspections)
     bar = progress(steps, label="生成演示数据", length=inspections) if progress else None
     iterator = bar.__enter__() if bar else steps
@@ -262,7 +310,7 @@ def seed_demo(inspections: int = 300, seed: int = 2025, progress=None) -> dict:
                 )
                 inspection.answers.append(Answer(item_id=item.id, result=result))
                 if result == "fail":
-                    _finding(
+                    finding = _finding(
                         rng,
                         campaign,
                         inspection,
@@ -274,6 +322,11 @@ def seed_demo(inspections: int = 300, seed: int = 2025, progress=None) -> dict:
                         office,
                         now,
                     )
+                    for position in range(rng.randint(1, 2) if photos else 0):
+                        sha = photos[(finding.id + position) % len(photos)]
+                        db.session.add(
+                            FindingPhoto(finding_id=finding.id, sha256=sha, position=position)
+                        )
                     counts["findings"] += 1
             counts["inspections"] += 1
             db.session.flush()

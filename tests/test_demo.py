@@ -5,15 +5,17 @@ from sqlalchemy import func, select
 from inspect_app.demo import DEMO_PASSWORD, DEMO_USERS, seed_demo
 from inspect_app.domain import DISTRICTS, FINDING_STATUSES
 from inspect_app.extensions import db
-from inspect_app.findings.models import Finding, RectificationEvent
+from inspect_app.findings.models import Finding, FindingPhoto, RectificationEvent
+from inspect_app.photos.models import Photo
 from inspect_app.sites.credit_code import is_valid
 from inspect_app.sites.models import Site
 from inspect_app.sites.services import today_shanghai
+from tests.conftest import PHOTOS
 
 
-def test_demo_covers_every_state_and_stays_consistent(app, client):
+def test_demo_covers_every_state_and_stays_consistent(app, client, media_dir):
     with app.app_context():
-        counts = seed_demo(inspections=80, seed=7)
+        counts = seed_demo(inspections=80, seed=7, photos_dir=PHOTOS, media_dir=media_dir)
         db.session.commit()
         assert counts["inspections"] == 80 and counts["findings"] > 20
 
@@ -41,6 +43,12 @@ def test_demo_covers_every_state_and_stays_consistent(app, client):
             select(func.count()).select_from(Finding).where(Finding.status != last_event)
         )
         assert mismatched == 0
+
+        # Findings carry the sample photos, stored like uploads (the damaged one refused).
+        named = db.session.scalars(select(FindingPhoto.sha256).distinct()).all()
+        stored = db.session.scalars(select(Photo.sha256)).all()
+        assert named and set(named) <= set(stored)
+        assert all(any((media_dir / "report").rglob(f"{sha}.jpg")) for sha in stored)
 
         sites = db.session.scalars(select(Site)).all()
         assert {s.district for s in sites} <= set(DISTRICTS)

@@ -5,6 +5,7 @@ scope and returns the dataclasses of ``reports.data``. Voided findings are left 
 of every document (they were entered in error).
 """
 
+import re
 from collections import defaultdict
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -28,9 +29,9 @@ from reports import data as rd
 
 
 def campaign_info(campaign: Campaign) -> rd.CampaignInfo:
-    return rd.CampaignInfo(
-        name=campaign.name, document_no=campaign.document_no, issuer=campaign.lead_office
-    )
+    # The notice is the campaign's 工作方案; a problem list is titled by the campaign itself.
+    name = re.sub(r"的?(工作|实施)方案$", "", campaign.name) or campaign.name
+    return rd.CampaignInfo(name=name, document_no=campaign.document_no, issuer=campaign.lead_office)
 
 
 def site_info(site: Site) -> rd.SiteInfo:
