@@ -38,6 +38,17 @@ In one run:
    HEIC cannot be decoded at a reduced scale, so it is the expensive case. Encoding it
    here takes a while.
 
+Evaluated and not taken: libjpeg-turbo's M/8 DCT scaling (decoding a 4000x3000 JPEG straight to
+1500x1125 at 3/8, so that no resize is needed), through PyTurboJPEG 1.8.3 on Debian's
+libturbojpeg0 2.1.5 and through simplejpeg 1.9.0. It brought ``imaging.render`` from about 55
+to 35-40 ms, but the goal stayed out of reach: ratios 0.72-0.92 with every buffer fresh and
+1.04-1.24 with freed memory reused. libjpeg-turbo has SIMD code only for the 8/8, 1/2 and 1/4
+IDCTs, so 3/8 (24 ms, 0.76 of a reused-memory full decode) is slower than 1/2 (20 ms).
+Nothing that decodes this file with libjpeg can get there in the reused-memory regime: the
+entropy decoding alone, what a decode at 1/8 costs (the "floor" line, 14-15 ms), is already
+0.45 of (b) there (32 ms), and transposing and encoding the variants add about 0.28 (the
+breakdown below divides by this process's (b), which usually gets fresh memory).
+
 Usage: ``.venv/bin/python bench/photo_ingest.py [--repeat N] [--heic]``
 """
 
@@ -155,9 +166,10 @@ def breakdown(path: Path, repeat: int) -> dict[str, float]:
     report_side = imaging.VARIANT_LONG_SIDE["report"]
     thumb_side = imaging.VARIANT_LONG_SIDE["thumb"]
 
-    def decode() -> Image.Image:
+    def decode(factor: int | None = None) -> Image.Image:
         with Image.open(path) as im:
-            factor = imaging._reduction(im.size, imaging._JPEG_DRAFT_FACTORS)
+            if factor is None:
+                factor = imaging._reduction(im.size, imaging._JPEG_DRAFT_FACTORS)
             im.draft("RGB", (im.width // factor, im.height // factor))
             im.load()
             return im.copy()
@@ -197,6 +209,9 @@ def breakdown(path: Path, repeat: int) -> dict[str, float]:
         "not taken: encode report, progressive": best_of(
             repeat, lambda: encode(upright, quality=imaging.REPORT_QUALITY, progressive=True)
         ),
+        # Every scaled decode reads all the entropy-coded data: at 1/8 little else is left, so
+        # this is the floor of any libjpeg decode of the file (see the module docstring).
+        "floor: draft decode at 1/8": best_of(repeat, lambda: decode(8)),
     }
 
 
