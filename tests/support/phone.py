@@ -20,6 +20,7 @@ class Phone:
         self.attempts = attempts
         self.token: str | None = None
         self.network_failures = 0
+        self.resumed_uploads = 0  # PUTs that sent only the rest of a photo
 
     def _once(self, method, path, body: bytes | None, headers: dict):
         connection = http.client.HTTPConnection(self.host, self.port, timeout=30)
@@ -79,6 +80,7 @@ class Phone:
             extra = {"Content-Type": "image/jpeg"}
             if held:
                 extra["Content-Range"] = f"bytes {held}-{len(data) - 1}/{len(data)}"
+                self.resumed_uploads += 1
             try:
                 status, headers, body = self._once("PUT", path, data[held:], extra)
             except NETWORK_ERRORS:
