@@ -154,7 +154,21 @@ def test_campaign_problem_list_and_report_made_at_once_when_small(
         "r.pdf",
     )
     pdfcheck.qpdf_check(report)
-    assert "整改" in pdfcheck.text(report)
+    # The report's figures are the statistics endpoint's, to the last finding.
+    stats = client.get(f"/api/v1/campaigns/{code}/stats?group_by=district", headers=lead)
+    figures = stats.get_json()["figures"]
+    report_text = pdfcheck.squeeze(pdfcheck.text(report))
+    assert figures["findings"] == 3
+    assert f"发现问题{figures['findings']}项" in report_text
+    assert f"检查场所{figures['sites_inspected']}家" in report_text
+    west_report = save(
+        client.get(
+            f"/api/v1/campaigns/{code}/rectification-report.pdf?district=西城区", headers=lead
+        ),
+        tmp_path,
+        "rw.pdf",
+    )
+    assert "发现问题1项" in pdfcheck.squeeze(pdfcheck.text(west_report))
     bad = client.get(f"/api/v1/campaigns/{code}/problem-list.pdf?status=finished", headers=lead)
     assert_error(bad, 422, "validation_error")
 

@@ -18,13 +18,14 @@ from inspect_app.campaigns.services import campaign_by_code
 from inspect_app.domain import DISTRICTS
 from inspect_app.errors import NotFound
 from inspect_app.extensions import db
-from inspect_app.findings.models import Enforcement, Finding, FindingPhoto
+from inspect_app.findings.models import Finding, FindingPhoto
 from inspect_app.inspections.models import Inspection
 from inspect_app.photos.models import Photo
 from inspect_app.photos.storage import MediaStore
 from inspect_app.scope import district_filter
 from inspect_app.sites.models import Site
 from inspect_app.sites.services import OPEN_STATUSES, today_shanghai, visible_site
+from inspect_app.stats.services import campaign_stats
 from reports import data as rd
 
 
@@ -187,59 +188,41 @@ def campaign_problem_list(
     )
 
 
+def _narrowed(user: User, district: str | None) -> User:
+    """The caller's scope, narrowed to one district when a report is limited to it.
+
+    A transient User (never added to the session) so the statistics apply exactly the
+    same district rules as for a real caller.
+    """
+    if district is None:
+        return user
+    districts = [district] if user.can_see_district(district) else []
+    return User(role="team_lead", districts=districts)
+
+
 def rectification_report(
     user: User, code: str, district: str | None = None
 ) -> rd.RectificationReport:
+    """The figures come from the statistics service, so the PDF and the stats agree."""
     campaign = campaign_by_code(code)
+    scope = _narrowed(user, district)
     today = today_shanghai()
-    scope = [
-        Finding.campaign_id == campaign.id,
-        Finding.status != "voided",
-        district_filter(user, Finding.district),
-    ]
-    if district:
-        scope.append(Finding.district == district)
-    is_open = Finding.status.in_(OPEN_STATUSES)
-    overdue_cond = (is_open, Finding.deadline < today)
+    by_district = campaign_stats(scope, campaign, "district", today=today)
+    by_department = campaign_stats(scope, campaign, "department", today=today)
+    figures = by_district["figures"]
 
-    def rates(column):
+    def rate_rows(stats: dict) -> list[rd.RateRow]:
         return [
-            rd.RateRow(name=name or "未指定", findings=total, rectified=closed, overdue=late)
-            for name, total, closed, late in db.session.execute(
-                select(
-                    column,
-                    func.count(),
-                    func.count().filter(Finding.status == "closed"),
-                    func.count().filter(*overdue_cond),
-                )
-                .where(*scope)
-                .group_by(column)
-                .order_by(column)
+            rd.RateRow(
+                name=row["label"] or row["key"] or "未指定",
+                findings=row["findings"],
+                rectified=row["rectified"],
+                overdue=row["overdue"],
             )
+            for row in stats["rows"]
+            if row["findings"] or stats["group_by"] == "district"
         ]
 
-    by_district = rates(Finding.district)
-    order = {name: i for i, name in enumerate(DISTRICTS)}
-    by_district.sort(key=lambda r: order.get(r.name, 99))
-    by_department = sorted(rates(Finding.responsible_department), key=lambda r: -r.findings)
-
-    total, general, key, closed, late = db.session.execute(
-        select(
-            func.count(),
-            func.count().filter(Finding.severity == "general"),
-            func.count().filter(Finding.severity == "key"),
-            func.count().filter(Finding.status == "closed"),
-            func.count().filter(*overdue_cond),
-        ).where(*scope)
-    ).one()
-    site_scope = [Inspection.campaign_id == campaign.id, district_filter(user, Site.district)]
-    if district:
-        site_scope.append(Site.district == district)
-    sites_inspected = db.session.scalar(
-        select(func.count(func.distinct(Inspection.site_id)))
-        .join(Site, Site.id == Inspection.site_id)
-        .where(*site_scope)
-    )
     overdue = [
         rd.OverdueFinding(
             district=f.district,
@@ -253,55 +236,41 @@ def rectification_report(
         for f, site_name in db.session.execute(
             select(Finding, Site.name)
             .join(Site, Site.id == Finding.site_id)
-            .where(*scope, *overdue_cond)
+            .where(
+                Finding.campaign_id == campaign.id,
+                district_filter(scope, Finding.district),
+                Finding.status.in_(OPEN_STATUSES),
+                Finding.deadline < today,
+            )
             .order_by(Finding.deadline, Finding.id)
         )
     ]
-    enforcement_scope = [
-        Enforcement.campaign_id == campaign.id,
-        district_filter(user, Site.district),
-    ]
-    if district:
-        enforcement_scope.append(Site.district == district)
-    counts = dict(
-        db.session.execute(
-            select(Enforcement.kind, func.count())
-            .join(Site, Site.id == Enforcement.site_id)
-            .where(*enforcement_scope)
-            .group_by(Enforcement.kind)
-        ).all()
-    )
-    fines = db.session.scalar(
-        select(func.coalesce(func.sum(Enforcement.fine_yuan), 0))
-        .join(Site, Site.id == Enforcement.site_id)
-        .where(*enforcement_scope, Enforcement.kind == "fine")
-    )
-    enforcement = rd.EnforcementFigures(
-        order_rectify=counts.get("order_rectify", 0),
-        suspend=counts.get("suspend", 0),
-        ban=counts.get("ban", 0),
-        fine_cases=counts.get("fine", 0),
-        fine_total_yuan=Decimal(int(fines or 0)),
-        revoke_licence=counts.get("revoke_licence", 0),
-        refer_police=counts.get("refer_police", 0),
-        refer_judicial=counts.get("refer_judicial", 0),
-        blacklist=counts.get("blacklist", 0),
-    )
+    counts = figures["enforcements"]
     return rd.RectificationReport(
         campaign=campaign_info(campaign),
         as_of=datetime.now(UTC),
         totals=rd.RectificationTotals(
-            sites_inspected=sites_inspected or 0,
-            findings=total,
-            general=general,
-            key=key,
-            rectified=closed,
-            overdue=late,
+            sites_inspected=figures["sites_inspected"],
+            findings=figures["findings"],
+            general=figures["findings"] - figures["key_findings"],
+            key=figures["key_findings"],
+            rectified=figures["rectified"],
+            overdue=figures["overdue"],
         ),
-        by_district=by_district,
-        by_department=by_department,
+        by_district=rate_rows(by_district),
+        by_department=sorted(rate_rows(by_department), key=lambda r: -r.findings),
         overdue=overdue,
-        enforcement=enforcement,
+        enforcement=rd.EnforcementFigures(
+            order_rectify=counts["order_rectify"],
+            suspend=counts["suspend"],
+            ban=counts["ban"],
+            fine_cases=counts["fine"],
+            fine_total_yuan=Decimal(int(figures["fines_yuan"] or 0)),
+            revoke_licence=counts["revoke_licence"],
+            refer_police=counts["refer_police"],
+            refer_judicial=counts["refer_judicial"],
+            blacklist=counts["blacklist"],
+        ),
         district=district,
     )
 
