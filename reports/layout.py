@@ -316,23 +316,60 @@ def build_pdf(out: OutTarget, make_doc: Callable[[str | IO[bytes]], int]) -> int
 
 
 class CellParagraph(Paragraph):
-    """A Paragraph that remembers its last line breaking.
+    """A Paragraph that remembers its line breaking, and shares it with equal cells.
 
     A table cell is wrapped to the same column width several times: once to size its
     row, again when the table is split at a page end, and again for the part carried to
     the next page. CJK line breaking measures every glyph, so doing it once per width
     makes long problem lists roughly twice as fast. The breaking depends only on the
-    width (and the style, which does not change), never on the height offered.
+    markup, the style and the width, never on the height offered.
+
+    Problem lists repeat a lot of cell text (检查项, 依据 and 责任单位 come from the
+    campaign's checklist), so the parsed markup and the line breaking are also kept per
+    (style, markup[, width]) in a bounded per-process cache and shared by equal cells:
+    reportlab only reads them when it draws.
     """
 
     _wrapped_for: float | None = None
     _wrapped: tuple[float, float] = (0.0, 0.0)
 
+    def __init__(self, text: str | None, style: ParagraphStyle, **kwargs: Any) -> None:
+        if kwargs or text is None:  # the parts made by split(), from existing fragments
+            super().__init__(text, style, **kwargs)
+            return
+        key = (style, text)
+        frags = _PARSED.get(key)
+        super().__init__(text, style, frags=frags)
+        if frags is None:
+            _remember(_PARSED, key, self.frags)
+
     def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
         # split() drops blPara when the paragraph cannot be cut at the height offered.
-        if avail_width != self._wrapped_for or not hasattr(self, "blPara"):
-            self._wrapped = super().wrap(avail_width, avail_height)
-            self._wrapped_for = avail_width
-        else:
+        if avail_width == self._wrapped_for and hasattr(self, "blPara"):
             self.width, self.height = self._wrapped
+            return self._wrapped
+        key = (self.style, self.text, avail_width)
+        known = _BROKEN.get(key) if self.text is not None else None
+        if known is not None and known[0] is self.frags:
+            self.blPara, self._wrapWidths, self._wrapped = known[1:]
+            self.width, self.height = self._wrapped
+        else:
+            self._wrapped = super().wrap(avail_width, avail_height)
+            if self.text is not None:
+                entry = (self.frags, self.blPara, self._wrapWidths, self._wrapped)
+                _remember(_BROKEN, key, entry)
+        self._wrapped_for = avail_width
         return self._wrapped
+
+
+# (style, markup) -> parsed fragments; (style, markup, width) -> (fragments, line
+# breaking, wrap widths, size). Emptied when full; a few thousand entries of short text.
+_PARSED: dict[tuple, Any] = {}
+_BROKEN: dict[tuple, Any] = {}
+_CACHE_LIMIT = 4096
+
+
+def _remember(cache: dict[tuple, Any], key: tuple, value: Any) -> None:
+    if len(cache) >= _CACHE_LIMIT:
+        cache.clear()
+    cache[key] = value
