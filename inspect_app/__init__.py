@@ -122,6 +122,14 @@ def _register_transaction_boundary(app: Flask) -> None:
     """One transaction per request: commit what succeeded, roll back anything that failed."""
 
     @app.before_request
+    def _refuse_nul_in_path():
+        # No record's key holds NUL, and PostgreSQL cannot even compare with one. Photo
+        # names are checked as SHA-256 hashes instead (400).
+        if "\x00" in request.path and not request.path.startswith("/api/v1/photos/"):
+            return error_response(404, "not_found", "未找到该记录")
+        return None
+
+    @app.before_request
     def _limit_body():
         # Photos stream to disk under their own limit; every other body is JSON and small.
         if not request.path.startswith("/api/v1/photos/"):

@@ -6,6 +6,10 @@ from sqlalchemy import JSON, DateTime
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator
 
+# The largest value an INTEGER column (ids, sync positions) holds on PostgreSQL; a larger
+# number in a request cannot name a row, and binding it would fail in the database.
+MAX_INT = 2**31 - 1
+
 
 class UTCDateTime(TypeDecorator):
     """Aware datetimes stored as UTC; SQLite keeps no offset, so it is restored on read."""

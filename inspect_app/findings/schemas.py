@@ -12,6 +12,7 @@ from inspect_app.domain import (
 )
 from inspect_app.findings.lifecycle import ACTIONS, MOVES
 from inspect_app.inspections.schemas import SHA256
+from inspect_app.sites.schemas import ROW_ID
 
 MAX_PHOTOS_PER_EVENT = 20
 # A fine above 100 million yuan is a typing slip, not a penalty a county issues.
@@ -47,6 +48,7 @@ class SiteEnforcementInSchema(EnforcementInSchema):
     finding_id = fields.Integer(
         load_default=None,
         allow_none=True,
+        validate=ROW_ID,
         metadata={"description": "The finding it answers, if any (it must be at this site)"},
     )
 
@@ -124,7 +126,7 @@ class EventInSchema(Schema):
 
 class FindingListQuerySchema(Schema):
     campaign = fields.String(load_default=None, metadata={"description": "Campaign code"})
-    site_id = fields.Integer(load_default=None)
+    site_id = fields.Integer(load_default=None, validate=ROW_ID)
     district = fields.String(load_default=None, validate=validate.OneOf(DISTRICTS))
     status = DelimitedList(
         fields.String(validate=validate.OneOf(FINDING_STATUSES)),

@@ -3,7 +3,7 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from inspect_app.domain import ANSWER_RESULTS, SEVERITIES
-from inspect_app.sites.schemas import LAT_RANGE, LON_RANGE
+from inspect_app.sites.schemas import LAT_RANGE, LON_RANGE, ROW_ID
 
 SHA256 = validate.Regexp(r"^[0-9a-f]{64}$", error="应为 64 位小写十六进制 SHA-256")
 
@@ -47,8 +47,8 @@ class FindingInSchema(Schema):
 
 class InspectionInSchema(Schema):
     campaign = fields.String(required=True)
-    checklist_version = fields.Integer(required=True, validate=validate.Range(min=1))
-    site_id = fields.Integer(required=True)
+    checklist_version = fields.Integer(required=True, validate=ROW_ID)
+    site_id = fields.Integer(required=True, validate=ROW_ID)
     started_at = fields.AwareDateTime(required=True)
     finished_at = fields.AwareDateTime(load_default=None)
     location = fields.Nested(LocationSchema, load_default=None, allow_none=True)

@@ -29,7 +29,7 @@ def list_sites(query):
 @blp.arguments(SiteSchema)
 @blp.response(201, SiteSchema)
 @blp.alt_response(200, schema=SiteSchema, description="A retry with the same client_uuid")
-@blp.errors(400, 409, 422)
+@blp.errors(400, 403, 409, 422)
 @protected(blp)
 def register_site(data):
     """Register a site found in the field (an unlicensed fuel point, say)."""

@@ -1,13 +1,37 @@
 """Bodies of the site endpoints."""
 
-from marshmallow import Schema, ValidationError, fields, validate, validates
+import re
 
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates
+
+from inspect_app.db_types import MAX_INT
 from inspect_app.domain import DISTRICTS, SITE_TYPES
 from inspect_app.sites import credit_code
 
 # China's extent, with a margin: a point outside is a GPS fault, not a site.
 LAT_RANGE = (3.5, 54.0)
 LON_RANGE = (73.0, 135.5)
+
+# Ids in bodies and filters: beyond an INTEGER column no row can have them.
+ROW_ID = validate.Range(min=1, max=MAX_INT)
+
+# Characters a pasted name carries unseen (zero-width space, joiners, BOM).
+_INVISIBLE = re.compile("[\u200b-\u200f\u2060\ufeff]")
+
+
+def validate_cursor(value: str) -> None:
+    """A sync cursor is a position in the change counter (an INTEGER column)."""
+    if not re.fullmatch(r"\d{1,10}", value) or int(value) > MAX_INT:
+        raise ValidationError("游标格式不正确")
+
+
+def normalise_name(name: str) -> str:
+    """A site name as stored and compared: invisible characters dropped, full-width letters,
+    digits and spaces that phones' keyboards produce made half-width, ends stripped."""
+    name = _INVISIBLE.sub("", name).replace("\u3000", " ")
+    return "".join(
+        chr(ord(ch) - 0xFEE0) if "\uff01" <= ch <= "\uff5e" else ch for ch in name
+    ).strip()
 
 
 def text(max_length: int, **kwargs):
@@ -46,14 +70,22 @@ class SiteSchema(Schema):
         if why:
             raise ValidationError(why)
 
+    @post_load
+    def _normalise_name(self, data, **_kwargs):
+        # "昆仑路１号加油站" and "昆仑路1号\u200b加油站" are the site "昆仑路1号加油站".
+        data["name"] = normalise_name(data["name"])
+        if not data["name"]:
+            raise ValidationError("名称不能为空", "name")
+        return data
+
 
 class SiteListQuerySchema(Schema):
     campaign = fields.String(load_default=None)
-    district = fields.String(load_default=None)
-    site_type = fields.String(load_default=None)
+    district = fields.String(load_default=None, validate=validate.OneOf(DISTRICTS))
+    site_type = fields.String(load_default=None, validate=validate.OneOf(SITE_TYPES))
     since = fields.String(
         load_default=None,
-        validate=validate.Regexp(r"^\d{1,18}$", error="游标格式不正确"),
+        validate=validate_cursor,
         metadata={"description": "next_cursor of an earlier answer: only changes after it"},
     )
     limit = fields.Integer(load_default=200, validate=validate.Range(1, 1000))

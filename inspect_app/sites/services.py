@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from inspect_app.audit import services as audit
 from inspect_app.auth.models import User
 from inspect_app.campaigns.models import Campaign, ChecklistItem, ChecklistVersion
-from inspect_app.db_types import utcnow
+from inspect_app.db_types import MAX_INT, utcnow
 from inspect_app.domain import TIMEZONE
 from inspect_app.errors import Conflict, Forbidden, NotFound
 from inspect_app.extensions import db
@@ -29,7 +29,8 @@ def today_shanghai():
 
 
 def visible_site(site_id: int, user: User) -> Site:
-    site = db.session.get(Site, site_id)
+    # A number beyond an INTEGER column names no site; the database would refuse to bind it.
+    site = db.session.get(Site, site_id) if 0 < site_id <= MAX_INT else None
     if site is None or site.deleted_at is not None or not user.can_see_district(site.district):
         raise NotFound("站点不存在")
     return site

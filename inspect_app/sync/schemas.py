@@ -2,13 +2,13 @@
 
 from marshmallow import Schema, fields, validate
 
-from inspect_app.sites.schemas import SiteSchema
+from inspect_app.sites.schemas import SiteSchema, validate_cursor
 
 
 class SyncQuerySchema(Schema):
     since = fields.String(
         load_default=None,
-        validate=validate.Regexp(r"^\d{1,18}$", error="游标格式不正确"),
+        validate=validate_cursor,
         metadata={"description": "next_cursor of the previous sync; omit for everything"},
     )
     limit = fields.Integer(load_default=500, validate=validate.Range(1, 2000))

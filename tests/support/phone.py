@@ -72,7 +72,9 @@ class Phone:
     def upload_photo(self, sha256: str, data: bytes) -> int:
         """Upload until the server has the whole photo; returns the final status."""
         path = f"/api/v1/photos/{sha256}"
-        for _ in range(self.attempts):
+        # Every resumed PUT is a new request that the link may cut again, each time with
+        # less left to send: allow many more rounds than for a single request.
+        for _ in range(4 * self.attempts):
             status, headers, _ = self.request("HEAD", path)
             held = int(headers.get("Upload-Offset", 0)) if status == 200 else 0
             if status == 200 and headers.get("Upload-Complete") == "?1":
