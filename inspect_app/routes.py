@@ -1,7 +1,7 @@
 """Registers every area's blueprint on the app's Api."""
 
 from flask import Blueprint as FlaskBlueprint
-from flask import jsonify
+from flask import jsonify, redirect
 from swagger_ui_bundle import swagger_ui_path
 
 from inspect_app.api import Blueprint
@@ -22,6 +22,11 @@ docs_assets = FlaskBlueprint(
 )
 
 
+def _home():
+    # The address `make run` prints: send a person to the API documentation.
+    return redirect("/api/v1/docs")
+
+
 def register_blueprints(app, api) -> None:
     from inspect_app.auth.routes import blp as auth_blp
     from inspect_app.campaigns.routes import blp as campaigns_blp
@@ -35,6 +40,7 @@ def register_blueprints(app, api) -> None:
     from inspect_app.sync.routes import blp as sync_blp
 
     app.register_blueprint(docs_assets)
+    app.add_url_rule("/", "home", _home)
     api.register_blueprint(meta)
     api.register_blueprint(auth_blp)
     api.register_blueprint(campaigns_blp)

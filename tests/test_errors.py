@@ -44,3 +44,9 @@ def test_browsable_api_page_works_offline(client):
     asset = client.get("/api/v1/docs-assets/swagger-ui-bundle.js")
     assert asset.status_code == 200 and b"SwaggerUI" in asset.data
     asset.close()
+
+
+def test_the_printed_address_leads_to_the_api_documentation(client):
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/api/v1/docs")
