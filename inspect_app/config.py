@@ -45,6 +45,15 @@ class Config:
     TESTING = False
     JSON_SORT_KEYS = False
 
+    # The dashboard's login (/dashboard): a signed session cookie holding a token of the
+    # same kind as the API's, so logging out revokes it. Not readable by scripts, not sent
+    # on cross-site requests, and only over HTTPS outside development.
+    SESSION_COOKIE_NAME = "inspect_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = ENV == "production"
+    DASHBOARD_SESSION_HOURS = int(os.environ.get("INSPECT_DASHBOARD_SESSION_HOURS", "12"))
+
     # flask-smorest / OpenAPI
     API_TITLE = "格尔木市专项整治现场检查 API"
     API_VERSION = "v1"

@@ -23,8 +23,9 @@ docs_assets = FlaskBlueprint(
 
 
 def _home():
-    # The address `make run` prints: send a person to the API documentation.
-    return redirect("/api/v1/docs")
+    # The address `make run` prints: a person lands on the dashboard (its login page
+    # links to the API documentation for developers).
+    return redirect("/dashboard/")
 
 
 def register_blueprints(app, api) -> None:
@@ -38,8 +39,11 @@ def register_blueprints(app, api) -> None:
     from inspect_app.sites.routes import blp as sites_blp
     from inspect_app.stats.routes import blp as stats_blp
     from inspect_app.sync.routes import blp as sync_blp
+    from inspect_app.web.routes import bp as web_bp
 
     app.register_blueprint(docs_assets)
+    # The dashboard's pages are for people, not phones: outside the API and its spec.
+    app.register_blueprint(web_bp)
     app.add_url_rule("/", "home", _home)
     api.register_blueprint(meta)
     api.register_blueprint(auth_blp)

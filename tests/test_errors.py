@@ -46,7 +46,9 @@ def test_browsable_api_page_works_offline(client):
     asset.close()
 
 
-def test_the_printed_address_leads_to_the_api_documentation(client):
+def test_the_printed_address_leads_to_the_dashboard_which_links_the_api_documentation(client):
     response = client.get("/")
     assert response.status_code == 302
-    assert response.headers["Location"].endswith("/api/v1/docs")
+    assert response.headers["Location"].endswith("/dashboard/")
+    login = client.get("/dashboard/login")
+    assert 'href="/api/v1/docs"' in login.text

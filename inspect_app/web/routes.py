@@ -1,0 +1,510 @@
+"""The campaign office's dashboard (整改仪表板): server-rendered pages under /dashboard.
+
+For the 专项办 and team leads (组长): an overview of every campaign, each campaign's
+rates by district and department with a weekly trend, the overdue list, a site's
+findings with photos and history (and the review of a reported rectification), and
+the downloads (PDF 问题清单, rectification report, spreadsheets). The same services
+as the API do the work, with the same scope and rules; these views only read forms
+and render templates.
+"""
+
+import os
+import tempfile
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+
+from inspect_app.campaigns.services import campaign_by_code
+from inspect_app.db_types import utcnow
+from inspect_app.documents import gather, jobs, render
+from inspect_app.domain import (
+    FINDING_STATUS_LABELS,
+    FINDING_STATUSES,
+    ROLE_LABELS,
+    SEVERITIES,
+    SEVERITY_LABELS,
+    TIMEZONE,
+)
+from inspect_app.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    RateLimited,
+    Unauthorized,
+)
+from inspect_app.extensions import db
+from inspect_app.findings import lifecycle
+from inspect_app.findings import services as findings
+from inspect_app.photos import services as photos
+from inspect_app.sites.services import today_shanghai, visible_site
+from inspect_app.stats import services as stats
+from inspect_app.stats import xlsx
+from inspect_app.web import charts, queries
+from inspect_app.web.session import (
+    CsrfFailure,
+    check_csrf,
+    csrf_token,
+    log_in,
+    log_out,
+    login_required,
+    safe_next,
+)
+
+bp = Blueprint(
+    "web",
+    __name__,
+    url_prefix="/dashboard",
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static",
+)
+
+SHANGHAI = ZoneInfo(TIMEZONE)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MAX_NOTE = 2000  # as the API's event note
+SORT_LABELS = {
+    "deadline": "整改时限",
+    "overdue_days": "逾期天数",
+    "district": "区域",
+    "site": "站点",
+    "department": "责任单位",
+    "severity": "问题等级",
+}
+
+
+# ---------------------------------------------------------------------------
+# Page plumbing: CSRF on every POST, HTML error pages, template helpers
+
+
+@bp.before_request
+def _csrf():
+    if request.method == "POST":
+        check_csrf()
+
+
+@bp.after_request
+def _no_store(response):
+    # Pages show who is logged in and live figures: never from a shared cache.
+    response.headers.setdefault("Cache-Control", "private, no-store")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    return response
+
+
+@bp.errorhandler(CsrfFailure)
+def _csrf_failed(_error):
+    return _error_page(
+        400, "页面已过期", "表单已失效（可能在另一个窗口退出或重新登录过），请返回刷新后重试。"
+    )
+
+
+@bp.errorhandler(DomainError)
+def _domain_error(error: DomainError):
+    titles = {403: "没有权限", 404: "未找到", 409: "操作冲突", 422: "填写有误", 429: "请稍后再试"}
+    response = _error_page(error.status, titles.get(error.status, "请求有误"), error.message)
+    response.headers.update(error.headers)
+    return response
+
+
+def _error_page(status: int, title: str, message: str):
+    page = render_template("web/error.html", title=title, message=message)
+    return current_app.response_class(page, status=status, mimetype="text/html")
+
+
+@bp.app_template_filter("local_date")
+def _local_date(value) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        return value.astimezone(SHANGHAI).strftime("%Y-%m-%d")
+    return value.strftime("%Y-%m-%d")
+
+
+@bp.app_template_filter("local_time")
+def _local_time(value) -> str:
+    if value is None:
+        return "—"
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+
+
+@bp.app_template_filter("percent")
+def _percent(value) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+@bp.context_processor
+def _helpers():
+    return {
+        "csrf_token": csrf_token,
+        "current_user": g.get("current_user"),
+        "role_labels": ROLE_LABELS,
+        "status_labels": FINDING_STATUS_LABELS,
+        "severity_labels": SEVERITY_LABELS,
+        "action_labels": lifecycle.ACTION_LABELS,
+    }
+
+
+# ---------------------------------------------------------------------------
+# Login and logout
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """The login form; on success, to the page asked for (or the overview)."""
+    next_url = safe_next(request.values.get("next"))
+    if request.method == "GET":
+        return render_template("web/login.html", next_url=next_url, username="")
+    username = request.form.get("username", "").strip()
+    password = request.form.get("password", "")
+    if not username or not password:
+        return _login_failed(next_url, username, "请输入用户名和密码", 422)
+    try:
+        log_in(username, password)
+    except (Unauthorized, RateLimited) as error:
+        response = _login_failed(next_url, username, error.message, error.status)
+        response.headers.update(error.headers)
+        return response
+    return redirect(next_url)
+
+
+def _login_failed(next_url: str, username: str, message: str, status: int):
+    page = render_template("web/login.html", next_url=next_url, username=username, error=message)
+    return current_app.response_class(page, status=status, mimetype="text/html")
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    """End the session and revoke its token."""
+    log_out()
+    flash("已退出登录", "status")
+    return redirect(url_for("web.login"))
+
+
+# ---------------------------------------------------------------------------
+# Overview, campaign, overdue list
+
+
+@bp.route("/")
+@login_required
+def overview():
+    """Every campaign the user may see: found, rectified, rate, overdue."""
+    today = today_shanghai()
+    cards = queries.campaigns_overview(g.current_user, today)
+    return render_template("web/overview.html", cards=cards, today=today)
+
+
+def _district_arg(user) -> str | None:
+    district = request.args.get("district") or None
+    if district is not None and district not in queries.visible_districts(user):
+        raise Invalid("所选区域不在您的辖区内", fields={"district": ["不在您的辖区内"]})
+    return district
+
+
+@bp.route("/campaigns/<code>")
+@login_required
+def campaign(code):
+    """One campaign: figures, rates by district and department, weekly trend, downloads."""
+    user = g.current_user
+    campaign = campaign_by_code(code)
+    district = _district_arg(user)
+    scoped = gather._narrowed(user, district)
+    by_district = stats.campaign_stats(scoped, campaign, "district")
+    by_department = stats.campaign_stats(scoped, campaign, "department")
+    trend = queries.weekly_trend(scoped, campaign.id)
+    return render_template(
+        "web/campaign.html",
+        campaign=campaign,
+        district=district,
+        districts=queries.visible_districts(user),
+        by_district=by_district,
+        by_department=by_department,
+        district_chart=charts.rate_bars(by_district["rows"]),
+        department_chart=charts.rate_bars(by_department["rows"]),
+        trend=trend,
+        trend_geometry=charts.weekly_columns(trend),
+    )
+
+
+@bp.route("/campaigns/<code>/overdue")
+@login_required
+def overdue(code):
+    """Overdue findings of a campaign, sortable and filterable."""
+    user = g.current_user
+    campaign = campaign_by_code(code)
+    district = _district_arg(user)
+    department = request.args.get("department") or None
+    severity = request.args.get("severity") or None
+    if severity is not None and severity not in SEVERITIES:
+        raise Invalid("问题等级只能是一般或重点")
+    sort = request.args.get("sort", "overdue_days")
+    if sort not in queries.OVERDUE_SORTS:
+        sort = "overdue_days"
+    order = "asc" if request.args.get("order") == "asc" else "desc"
+    if "order" not in request.args:
+        order = "desc" if sort == "overdue_days" else "asc"
+    try:
+        page = max(1, min(int(request.args.get("page", "1")), 100_000))
+    except ValueError:
+        page = 1
+    today = today_shanghai()
+    rows, total = queries.overdue_findings(
+        user,
+        campaign.id,
+        today,
+        district=district,
+        department=department,
+        severity=severity,
+        sort=sort,
+        descending=order == "desc",
+        page=page,
+    )
+    filters = {"district": district, "department": department, "severity": severity}
+    return render_template(
+        "web/overdue.html",
+        campaign=campaign,
+        rows=rows,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // queries.OVERDUE_PAGE)),
+        sort=sort,
+        order=order,
+        filters=filters,
+        active_filters={k: v for k, v in filters.items() if v},
+        districts=queries.visible_districts(user),
+        departments=queries.departments(user, campaign.id),
+        sort_labels=SORT_LABELS,
+        today=today,
+    )
+
+
+# ---------------------------------------------------------------------------
+# Sites and findings
+
+
+@bp.route("/findings/<int:finding_id>")
+@login_required
+def finding(finding_id):
+    """A finding is shown on its site's page."""
+    found = findings.visible_finding(g.current_user, str(finding_id))
+    return redirect(url_for("web.site", site_id=found.site_id) + f"#finding-{found.id}")
+
+
+@bp.route("/sites/<int:site_id>")
+@login_required
+def site(site_id):
+    """A site: its details, and each finding with status, deadline, photos and history."""
+    user = g.current_user
+    site = visible_site(site_id, user)
+    campaign_code = request.args.get("campaign") or None
+    groups = queries.site_findings(user, site, campaign_code)
+    today = today_shanghai()
+    return render_template(
+        "web/site.html",
+        site=site,
+        groups=groups,
+        campaign_code=campaign_code,
+        today=today,
+        may_review=user.role in lifecycle.REVIEWERS,
+    )
+
+
+@bp.route("/findings/<int:finding_id>/review", methods=["POST"])
+@login_required
+def review(finding_id):
+    """Approve (销号) or reject a reported rectification, with the API's rules."""
+    user = g.current_user
+    found = findings.visible_finding(user, str(finding_id), for_update=True)
+    back = url_for("web.site", site_id=found.site_id) + f"#finding-{found.id}"
+    action = request.form.get("action", "")
+    note = request.form.get("note", "").strip()
+    move = lifecycle.MOVES.get(action) if action in ("approve", "reject") else None
+    problem = None
+    if move is None:
+        problem = "请选择通过复查或退回整改"
+    elif len(note) > MAX_NOTE:
+        problem = f"复查意见不能超过 {MAX_NOTE} 字"
+    elif move.note_required and not note:
+        problem = "退回整改需填写复查意见，说明还需整改的内容"
+    if problem is None:
+        try:
+            findings.apply_event(user, found, {"action": action, "note": note})
+        except (Forbidden, Conflict) as error:
+            # Someone reviewed it first, or the role may not: nothing is changed.
+            db.session.rollback()
+            problem = error.message
+    if problem is not None:
+        flash(problem, "alert")
+        return redirect(back)
+    flash("已通过复查，问题已销号" if action == "approve" else "已退回整改", "status")
+    return redirect(back)
+
+
+@bp.route("/photos/<sha256>")
+@login_required
+def photo(sha256):
+    """A photo in a size for the page (thumb) or for reading (report)."""
+    variant = request.args.get("variant", "thumb")
+    if variant not in ("thumb", "report") or len(sha256) != 64:
+        raise NotFound("照片不存在")
+    record = photos.visible_photo(g.current_user, sha256.lower())
+    path = photos.media_store().path(record.sha256, variant)
+    if not path.is_file():
+        raise NotFound("照片文件缺失")
+    response = send_file(path, mimetype="image/jpeg", conditional=True, max_age=86400)
+    response.headers["Cache-Control"] = "private, max-age=86400"
+    return response
+
+
+# ---------------------------------------------------------------------------
+# Downloads: the same documents as the API, with the filters of the page
+
+
+def _send_pdf(kind: str, params: dict, download_name: str):
+    folder = Path(current_app.config["MEDIA_DIR"]) / "reports"
+    path = folder / f"now-{uuid.uuid4().hex}.pdf"
+    render.render_kind(kind, params, g.current_user, path)
+    handle = open(path, "rb")  # noqa: SIM115 - send_file closes it after sending
+    os.unlink(path)  # the open handle keeps the bytes until the response is sent
+    return send_file(
+        handle, mimetype="application/pdf", as_attachment=True, download_name=download_name
+    )
+
+
+@bp.route("/sites/<int:site_id>/problem-list.pdf")
+@login_required
+def site_problem_list(site_id):
+    """The site's 问题清单 in one campaign."""
+    site = visible_site(site_id, g.current_user)
+    code = campaign_by_code(request.args.get("campaign", "")).code
+    params = {"site_id": site.id, "campaign": code}
+    return _send_pdf("site_problem_list", params, f"问题清单-{site.name}.pdf")
+
+
+def _statuses() -> list[str]:
+    statuses = sorted(set(filter(None, request.args.get("status", "").split(","))))
+    if any(s not in FINDING_STATUSES for s in statuses):
+        raise Invalid("状态筛选有误")
+    return statuses
+
+
+@bp.route("/campaigns/<code>/problem-list.pdf")
+@login_required
+def campaign_problem_list(code):
+    """The campaign's 问题清单, of one district if the page was filtered."""
+    user = g.current_user
+    campaign = campaign_by_code(code)
+    district = _district_arg(user)
+    statuses = _statuses()
+    params = {"campaign": campaign.code, "district": district, "statuses": statuses}
+    size = gather.count_findings(user, campaign.code, district, statuses)
+    if size > current_app.config["REPORT_SYNC_MAX_FINDINGS"]:
+        job, _new = jobs.submit(user, "campaign_problem_list", params)
+        return redirect(url_for("web.job", job_id=job.id))
+    return _send_pdf("campaign_problem_list", params, f"问题清单-{campaign.name}.pdf")
+
+
+@bp.route("/campaigns/<code>/rectification-report.pdf")
+@login_required
+def rectification_report(code):
+    """The rectification status report (整改情况报告)."""
+    user = g.current_user
+    campaign = campaign_by_code(code)
+    district = _district_arg(user)
+    params = {"campaign": campaign.code, "district": district}
+    size = gather.count_findings(user, campaign.code, district)
+    if size > 20 * current_app.config["REPORT_SYNC_MAX_FINDINGS"]:
+        job, _new = jobs.submit(user, "rectification_report", params)
+        return redirect(url_for("web.job", job_id=job.id))
+    return _send_pdf("rectification_report", params, f"整改情况报告-{campaign.name}.pdf")
+
+
+def _send_workbook(write, download_name: str):
+    out = tempfile.TemporaryFile()
+    try:
+        write(out)
+        out.seek(0)
+    except BaseException:
+        out.close()
+        raise
+    return send_file(out, mimetype=XLSX, as_attachment=True, download_name=download_name)
+
+
+@bp.route("/campaigns/<code>/stats.xlsx")
+@login_required
+def stats_xlsx(code):
+    """整改情况统计表 by district (or by department), within the page's district filter."""
+    user = g.current_user
+    campaign = campaign_by_code(code)
+    district = _district_arg(user)
+    group_by = request.args.get("group_by", "district")
+    if group_by not in stats.GROUPINGS:
+        raise Invalid("统计分组有误")
+    table = stats.campaign_stats(gather._narrowed(user, district), campaign, group_by)
+    name = f"{campaign.name}统计表（按{table['group_label']}）.xlsx"
+    return _send_workbook(lambda out: xlsx.write_stats_workbook(out, table), name)
+
+
+@bp.route("/campaigns/<code>/findings.xlsx")
+@login_required
+def findings_xlsx(code):
+    """The 问题清单 as a spreadsheet, with the page's filters (district, overdue, …)."""
+    user = g.current_user
+    campaign = campaign_by_code(code)
+    filters = {
+        "district": _district_arg(user),
+        "department": request.args.get("department") or None,
+        "severity": request.args.get("severity") or None,
+        "overdue": True if request.args.get("overdue") == "true" else None,
+        "status": _statuses() or None,
+    }
+    if filters["severity"] is not None and filters["severity"] not in SEVERITIES:
+        raise Invalid("问题等级只能是一般或重点")
+    filters = {k: v for k, v in filters.items() if v is not None}
+    meta = {
+        "campaign_name": campaign.name,
+        "document_no": campaign.document_no,
+        "filters": xlsx.describe_filters(filters),
+    }
+    rows = findings.problem_list_rows(user, campaign, filters)
+    return _send_workbook(
+        lambda out: xlsx.write_problem_list_workbook(out, meta, rows, exported_at=utcnow()),
+        f"{campaign.name}问题清单.xlsx",
+    )
+
+
+@bp.route("/jobs/<job_id>")
+@login_required
+def job(job_id):
+    """A large document being made in the background; the page refreshes itself."""
+    found = jobs.visible_job(g.current_user, job_id)
+    return render_template("web/job.html", job=jobs.job_view(found))
+
+
+@bp.route("/jobs/<job_id>/file")
+@login_required
+def job_file(job_id):
+    """The finished document of a background job."""
+    found = jobs.visible_job(g.current_user, job_id)
+    path = jobs.output_path(current_app, found.id)
+    if found.status != "done" or not path.is_file():
+        raise NotFound("报表尚未生成或已不存在，请重新生成")
+    return send_file(
+        path, mimetype="application/pdf", as_attachment=True, download_name=f"{found.kind}.pdf"
+    )
