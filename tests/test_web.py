@@ -1,0 +1,444 @@
+"""The dashboard (/dashboard) through Flask's test client, on SQLite and PostgreSQL.
+
+The browser tests (test_web_e2e.py) drive the same pages in Chromium; these check
+what needs the database behind the page: the session and its cookie, CSRF, scope,
+the figures against the statistics service, the review rules, the downloads, and
+the number of SQL statements per page.
+
+Data (today is the real date; every deadline below lies in 2025, so open = overdue):
+
+    site  district     finding  item  status          deadline    department
+    A     东城区        a1       T-01  open            2025-06-12  商务局
+                       a2       T-02  closed
+                       a3       T-03  pending_review  2025-06-19  市场监管局
+    B     西城区        b1       T-03  rectifying      2025-06-01  市场监管局
+                       b2       T-01  pending_review  2025-06-30  商务局
+    C     郭勒木德镇    c1       T-02  open            2025-06-05  应急管理局
+"""
+
+import hashlib
+import io
+import re
+import subprocess
+from datetime import UTC, date, datetime
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import event, select
+
+from inspect_app.auth.models import ApiToken, User
+from inspect_app.extensions import db
+from inspect_app.findings.models import Finding, RectificationEvent
+from tests.conftest import PHOTOS
+from tests.factories import CAMPAIGN, CAMPAIGN_NAME, Factory
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_of(client, url="/dashboard/login") -> str:
+    return CSRF.search(client.get(url).text).group(1)
+
+
+def web_login(client, username, password="password123"):
+    token = csrf_of(client)
+    return client.post(
+        "/dashboard/login",
+        data={"csrf_token": token, "username": username, "password": password},
+    )
+
+
+@pytest.fixture
+def factory(app):
+    return Factory(app)
+
+
+@pytest.fixture
+def data(factory, make_user):
+    office = make_user("office", "office", [])
+    make_user("lead", "team_lead", ["东城区", "西城区"])
+    make_user("rural", "team_lead", ["郭勒木德镇"])
+    make_user("east", "inspector", ["东城区"])
+    a = factory.site("A 加油站", "东城区")
+    b = factory.site("B 油库", "西城区", "油库")
+    c = factory.site("C 加油站", "郭勒木德镇")
+    ia, ib, ic = (factory.inspection(s, office) for s in (a, b, c))
+    f = factory.finding
+    return {
+        "sites": {"A": a, "B": b, "C": c},
+        "a1": f(ia, item="T-01", status="open", deadline=date(2025, 6, 12)),
+        "a2": f(ia, item="T-02", status="closed"),
+        "a3": f(ia, item="T-03", status="pending_review", deadline=date(2025, 6, 19)),
+        "b1": f(ib, item="T-03", status="rectifying", deadline=date(2025, 6, 1)),
+        "b2": f(ib, item="T-01", status="pending_review", deadline=date(2025, 6, 30)),
+        "c1": f(ic, item="T-02", status="open", deadline=date(2025, 6, 5)),
+    }
+
+
+def status_of(app, finding_id):
+    with app.app_context():
+        return db.session.get(Finding, finding_id).status
+
+
+# ---------------------------------------------------------------------------
+# Session, cookie, CSRF
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/dashboard/", f"/dashboard/campaigns/{CAMPAIGN}", "/dashboard/sites/1", "/dashboard/jobs/x"],
+)
+def test_pages_send_a_visitor_to_the_login_and_back(client, data, url):
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/dashboard/login?next=")
+    assert web_login(client, "lead").status_code == 302
+    page = client.get(response.headers["Location"])
+    assert 'name="next" value="' + url in page.text
+
+
+def test_login_issues_a_protected_session_cookie_and_lands_on_the_overview(client, data):
+    response = web_login(client, "lead")
+    assert response.status_code == 302 and response.headers["Location"] == "/dashboard/"
+    cookie = next(
+        c for c in response.headers.getlist("Set-Cookie") if c.startswith("inspect_session=")
+    )
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "Secure" not in cookie  # development over plain HTTP; production sets it
+    page = client.get("/dashboard/")
+    assert page.status_code == 200
+    assert CAMPAIGN_NAME in page.text and "lead 姓名" in page.text
+    assert page.headers["Cache-Control"] == "private, no-store"
+
+
+def test_the_cookie_is_secure_in_production(database_url, media_dir):
+    from inspect_app import create_app
+    from tests.conftest import _config
+
+    config = _config(database_url, media_dir)
+    config.update(ENV="production", SECRET_KEY="x" * 40, SESSION_COOKIE_SECURE=True)
+    app = create_app(config)
+    client = app.test_client()
+    response = client.get("/dashboard/login")
+    cookie = response.headers["Set-Cookie"]
+    assert "Secure" in cookie and "HttpOnly" in cookie
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_a_form_without_the_csrf_token_is_refused_and_changes_nothing(app, client, data):
+    client.get("/dashboard/login")
+    response = client.post("/dashboard/login", data={"username": "lead", "password": "password123"})
+    assert response.status_code == 400 and "页面已过期" in response.text
+    assert client.get("/dashboard/").status_code == 302  # not logged in
+    web_login(client, "lead")
+    review = client.post(
+        f"/dashboard/findings/{data['a3']}/review",
+        data={"action": "approve", "csrf_token": "forged"},
+    )
+    assert review.status_code == 400
+    assert status_of(app, data["a3"]) == "pending_review"
+
+
+def test_a_wrong_password_is_told_and_brakes_like_the_api(client, data):
+    for _ in range(5):
+        response = web_login(client, "lead", "wrong-password")
+        assert response.status_code == 401
+        assert 'role="alert"' in response.text and "用户名或密码错误" in response.text
+    response = web_login(client, "lead", "password123")
+    assert response.status_code == 429 and "登录失败次数过多" in response.text
+    assert int(response.headers["Retry-After"]) > 0
+
+
+def test_an_inspector_is_sent_to_the_phone_app_with_no_token_left(app, client, data):
+    response = web_login(client, "east")
+    assert response.status_code == 403 and "检查员请使用手机应用" in response.text
+    with app.app_context():
+        east = db.session.scalar(select(User.id).where(User.username == "east"))
+        assert db.session.scalar(select(ApiToken).where(ApiToken.user_id == east)) is None
+    assert client.get("/dashboard/").status_code == 302
+
+
+def test_logout_revokes_the_session_even_for_a_copied_cookie(app, client, data):
+    web_login(client, "lead")
+    stolen = client.get_cookie("inspect_session").value
+    token = csrf_of(client, "/dashboard/")
+    response = client.post("/dashboard/logout", data={"csrf_token": token})
+    assert response.headers["Location"] == "/dashboard/login"
+    other = app.test_client()
+    other.set_cookie("inspect_session", stolen)
+    assert other.get("/dashboard/").status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(ApiToken.revoked_at)) is not None
+
+
+@pytest.mark.parametrize(
+    "target", ["https://evil.example/", "//evil.example/x", "/api/v1/sync", "/\\evil.example"]
+)
+def test_after_login_only_dashboard_pages_are_followed(client, data, target):
+    token = csrf_of(client)
+    response = client.post(
+        "/dashboard/login",
+        data={"csrf_token": token, "username": "lead", "password": "password123", "next": target},
+    )
+    assert response.headers["Location"] == "/dashboard/"
+
+
+# ---------------------------------------------------------------------------
+# Figures, scope, lists
+
+
+def test_overview_and_campaign_page_agree_with_the_statistics_api(client, login, data):
+    api = client.get(
+        f"/api/v1/campaigns/{CAMPAIGN}/stats?group_by=district", headers=login("lead")
+    ).get_json()
+    web_login(client, "lead")
+    page = client.get("/dashboard/").text
+    card = page[page.index(CAMPAIGN_NAME) :]
+    total = api["total"]
+    assert (total["findings"], total["rectified"], total["overdue"]) == (5, 1, 4)
+    figures = dict(re.findall(r"<dt>([^<]+)</dt><dd[^>]*>([^<]+)</dd>", card)[:5])
+    assert figures["发现问题"] == "5" and figures["已整改"] == "1"
+    assert figures["整改率"] == "20.0%" and figures["逾期"] == "4"
+
+    campaign = client.get(f"/dashboard/campaigns/{CAMPAIGN}").text
+    bars = re.findall(r'class="bar-label">([^<]+)</text>', campaign)
+    assert bars[:2] == ["东城区", "西城区"] and "郭勒木德镇" not in campaign
+    assert "东城区 33% (1/3)" in campaign  # the chart's text alternative
+
+
+def test_the_district_filter_narrows_the_figures_and_refuses_foreign_districts(client, data):
+    web_login(client, "lead")
+    page = client.get(f"/dashboard/campaigns/{CAMPAIGN}?district=西城区").text
+    assert "仅看 西城区" in page
+    assert re.search(r"<dt>发现问题</dt><dd>2</dd>", page)
+    foreign = client.get(f"/dashboard/campaigns/{CAMPAIGN}?district=郭勒木德镇")
+    assert foreign.status_code == 422 and "不在您的辖区" in foreign.text
+    assert client.get("/dashboard/campaigns/no-such").status_code == 404
+
+
+def test_weekly_trend_counts_by_beijing_week(app, factory, data):
+    """A finding at 20:00 UTC on a Sunday is Monday morning in Golmud: the next week."""
+    from inspect_app.web import queries
+
+    with app.app_context():
+        sunday_night = datetime(2025, 6, 15, 20, 0, tzinfo=UTC)  # Mon 16 June 04:00 in Golmud
+        finding = db.session.get(Finding, data["a2"])
+        finding.found_at = datetime(2025, 6, 10, 1, 0, tzinfo=UTC)
+        finding.closed_at = sunday_night
+        for other in ("a1", "a3", "b1", "b2", "c1"):
+            db.session.get(Finding, data[other]).found_at = sunday_night
+        db.session.commit()
+        office = db.session.scalar(select(User).where(User.username == "office"))
+        campaign_id = factory.campaign()
+        points = queries.weekly_trend(office, campaign_id)
+    assert [(p.monday, p.found, p.closed) for p in points] == [
+        (date(2025, 6, 9), 1, 0),
+        (date(2025, 6, 16), 5, 1),
+    ]
+
+
+def test_overdue_list_sorts_filters_and_keeps_to_the_districts(client, data):
+    web_login(client, "lead")
+    base = f"/dashboard/campaigns/{CAMPAIGN}/overdue"
+    page = client.get(f"{base}?sort=deadline&order=asc").text
+    deadlines = re.findall(r'data-label="整改时限">([^<]+)<', page)
+    assert deadlines == ["2025-06-01", "2025-06-12", "2025-06-19", "2025-06-30"]
+    assert "C 加油站" not in page and "共 4 条逾期问题" in page
+    most_days = client.get(base).text  # default: most days overdue first
+    assert re.findall(r'data-label="整改时限">([^<]+)<', most_days)[0] == "2025-06-01"
+    filtered = client.get(f"{base}?district=东城区&department=市场监管局&severity=general").text
+    assert re.findall(r'data-label="站点"><a href="/dashboard/findings/(\d+)"', filtered) == [
+        str(data["a3"])
+    ]
+    link = client.get(f"/dashboard/findings/{data['a3']}")
+    assert link.headers["Location"] == f"/dashboard/sites/{data['sites']['A']}#finding-{data['a3']}"
+    assert client.get(f"{base}?district=东城区&severity=key").text.count("没有逾期问题") == 1
+
+
+def test_a_site_outside_the_districts_is_not_found(client, data):
+    web_login(client, "lead")
+    page = client.get(f"/dashboard/sites/{data['sites']['C']}")
+    assert page.status_code == 404 and "站点不存在" in page.text
+    assert client.get(f"/dashboard/findings/{data['c1']}").status_code == 404
+
+
+# ---------------------------------------------------------------------------
+# Review: the API's rules
+
+
+def review(client, finding_id, action, note=""):
+    site_page = client.get(f"/dashboard/findings/{finding_id}", follow_redirects=True)
+    token = CSRF.search(site_page.text).group(1)
+    return client.post(
+        f"/dashboard/findings/{finding_id}/review",
+        data={"csrf_token": token, "action": action, "note": note},
+        follow_redirects=True,
+    )
+
+
+def test_a_team_lead_approves_and_rejects_with_a_note(app, client, data):
+    web_login(client, "lead")
+    approved = review(client, data["a3"], "approve")
+    assert approved.status_code == 200 and "已通过复查，问题已销号" in approved.text
+    assert status_of(app, data["a3"]) == "closed"
+
+    refused = review(client, data["b2"], "reject")
+    assert 'role="alert"' in refused.text and "需填写复查意见" in refused.text
+    assert status_of(app, data["b2"]) == "pending_review"
+    rejected = review(client, data["b2"], "reject", "灭火器仍未配齐")
+    assert "已退回整改" in rejected.text and "灭火器仍未配齐" in rejected.text
+    assert status_of(app, data["b2"]) == "rectifying"
+    with app.app_context():
+        last = db.session.scalars(
+            select(RectificationEvent)
+            .where(RectificationEvent.finding_id == data["b2"])
+            .order_by(RectificationEvent.id.desc())
+        ).first()
+        assert (last.action, last.note, last.from_status) == (
+            "reject",
+            "灭火器仍未配齐",
+            "pending_review",
+        )
+
+    again = review(client, data["a3"], "approve")
+    assert "当前状态为「已销号」" in again.text
+
+
+def test_review_forms_appear_only_on_findings_awaiting_review(client, data):
+    web_login(client, "lead")
+    page = client.get(f"/dashboard/sites/{data['sites']['A']}").text
+    assert page.count('name="action" value="approve"') == 1
+    assert f'action="/dashboard/findings/{data["a3"]}/review"' in page
+
+
+# ---------------------------------------------------------------------------
+# Photos and downloads
+
+
+def test_photos_are_shown_to_those_who_may_see_the_finding(app, client, login, data, factory):
+    photo = (PHOTOS / "Canon_40D.jpg").read_bytes()
+    sha = hashlib.sha256(photo).hexdigest()
+    east = login("east")
+    put = client.put(
+        f"/api/v1/photos/{sha}", data=photo, headers={**east, "Content-Type": "image/jpeg"}
+    )
+    assert put.status_code == 201
+    with app.app_context():
+        office = db.session.scalar(select(User.id).where(User.username == "office"))
+    inspection = factory.inspection(data["sites"]["A"], office)
+    finding = factory.finding(inspection, status="closed", photos=(sha,))
+    client.delete("/api/v1/auth/token", headers=east)
+
+    web_login(client, "lead")
+    page = client.get(f"/dashboard/sites/{data['sites']['A']}").text
+    assert f'src="/dashboard/photos/{sha}?variant=thumb"' in page
+    thumb = client.get(f"/dashboard/photos/{sha}?variant=thumb")
+    assert thumb.status_code == 200 and thumb.mimetype == "image/jpeg"
+    thumb.close()
+    report = client.get(f"/dashboard/photos/{sha}?variant=report")
+    assert report.status_code == 200
+    report.close()
+    assert client.get(f"/dashboard/photos/{sha}?variant=original").status_code == 404
+    assert finding
+
+    rural = app.test_client()
+    web_login(rural, "rural")
+    assert rural.get(f"/dashboard/photos/{sha}?variant=thumb").status_code == 404
+
+
+def pdf_text(data: bytes, tmp_path) -> str:
+    path = tmp_path / "download.pdf"
+    path.write_bytes(data)
+    return subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+
+
+def download(client, url) -> bytes:
+    response = client.get(url)
+    assert response.status_code == 200, response.text
+    assert "attachment" in response.headers["Content-Disposition"]
+    data = response.data
+    response.close()
+    return data
+
+
+def test_downloads_carry_the_page_filters(client, data, tmp_path):
+    web_login(client, "lead")
+    site = download(
+        client, f"/dashboard/sites/{data['sites']['A']}/problem-list.pdf?campaign={CAMPAIGN}"
+    )
+    assert site.startswith(b"%PDF")
+    text = pdf_text(site, tmp_path)
+    assert "A 加油站" in text and "问题清单" in text
+
+    west = download(client, f"/dashboard/campaigns/{CAMPAIGN}/problem-list.pdf?district=西城区")
+    text = pdf_text(west, tmp_path)
+    assert "B 油库" in text and "A 加油站" not in text
+    report = download(client, f"/dashboard/campaigns/{CAMPAIGN}/rectification-report.pdf")
+    assert report.startswith(b"%PDF") and "整改" in pdf_text(report, tmp_path)
+
+    sheet = download(
+        client, f"/dashboard/campaigns/{CAMPAIGN}/findings.xlsx?overdue=true&district=东城区"
+    )
+    rows = list(load_workbook(io.BytesIO(sheet)).active.iter_rows(values_only=True))
+    body = [r for r in rows if r and any(isinstance(v, str) and "A 加油站" in v for v in r)]
+    assert len(body) == 2  # a1 and a3: overdue in 东城区; a2 is closed
+    stats = download(client, f"/dashboard/campaigns/{CAMPAIGN}/stats.xlsx?group_by=department")
+    assert load_workbook(io.BytesIO(stats)).active.title == "整改情况统计"
+
+
+def test_a_large_campaign_document_goes_to_the_background(app, client, data):
+    app.config["REPORT_SYNC_MAX_FINDINGS"] = 2
+    web_login(client, "lead")
+    response = client.get(f"/dashboard/campaigns/{CAMPAIGN}/problem-list.pdf")
+    assert response.status_code == 302 and response.headers["Location"].startswith(
+        "/dashboard/jobs/"
+    )
+    page = client.get(response.headers["Location"])
+    assert page.status_code == 200 and "报表" in page.text
+
+
+# ---------------------------------------------------------------------------
+# SQL statements per page: a handful, whatever the number of sites
+
+
+PAGES = [
+    "/dashboard/",
+    f"/dashboard/campaigns/{CAMPAIGN}",
+    f"/dashboard/campaigns/{CAMPAIGN}/overdue",
+    f"/dashboard/campaigns/{CAMPAIGN}/overdue?sort=site&district=东城区",
+    "/dashboard/sites/{A}",
+]
+
+
+def test_no_page_issues_more_than_a_handful_of_queries(app, client, data, factory):
+    def statements(url):
+        seen = []
+
+        def count(conn, cursor, statement, *args):
+            seen.append(statement)
+
+        with app.app_context():
+            engine = db.engine
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            response = client.get(url.format(A=data["sites"]["A"]))
+            assert response.status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        return [s for s in seen if not s.startswith(("BEGIN", "SAVEPOINT", "RELEASE"))]
+
+    web_login(client, "office")
+    before = {url: len(statements(url)) for url in PAGES}
+    with app.app_context():
+        office = db.session.scalar(select(User.id).where(User.username == "office"))
+    for n in range(40):
+        site = factory.site(f"新增站点{n}", "东城区" if n % 2 else "西城区")
+        inspection = factory.inspection(site, office)
+        factory.finding(inspection, status="pending_review", photos=(f"{n:064x}",))
+    for _ in range(10):
+        factory.finding(factory.inspection(data["sites"]["A"], office), status="pending_review")
+    after = {url: len(statements(url)) for url in PAGES}
+    assert after == before
+    assert max(after.values()) <= 8, after
