@@ -51,7 +51,7 @@ class Config:
     SESSION_COOKIE_NAME = "inspect_session"
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    SESSION_COOKIE_SECURE = ENV == "production"
+    SESSION_COOKIE_SECURE = ENV != "development"
     DASHBOARD_SESSION_HOURS = int(os.environ.get("INSPECT_DASHBOARD_SESSION_HOURS", "12"))
 
     # flask-smorest / OpenAPI
