@@ -52,6 +52,9 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = ENV != "development"
+    # Only a response that changes the session sets the cookie: a thumbnail still loading
+    # from the previous page must not bring back a cookie without the new page's message.
+    SESSION_REFRESH_EACH_REQUEST = False
     DASHBOARD_SESSION_HOURS = int(os.environ.get("INSPECT_DASHBOARD_SESSION_HOURS", "12"))
 
     # flask-smorest / OpenAPI
