@@ -241,3 +241,75 @@ def test_stored_inspection_is_in_the_audit_log(app, client, east, checklist, sit
     # The login and the stored inspection; the rejected second body left no entry.
     assert ("inspection.create", key) in entries
     assert [a for a, _ in entries].count("inspection.create") == 1
+
+
+def test_a_body_read_by_the_schema_and_its_plain_replay_are_one_inspection(
+    app, client, east, checklist, site
+):
+    # Numbers as strings and "true" are what the schema accepts and the plain reader
+    # leaves to it; both must load to the same inspection, so the replay is a 200.
+    url = f"/api/v1/inspections/{uuid.uuid4()}"
+    data = body(checklist, site)
+    stringly = {**data, "checklist_version": str(data["checklist_version"]), "final": "true"}
+    first = client.put(url, json=stringly, headers=east)
+    assert first.status_code == 201, first.get_json()
+    again = client.put(url, json=data, headers=east)
+    assert again.status_code == 200, again.get_json()
+    assert again.get_json() == first.get_json()
+    assert counts(app) == (1, 3, 1, 1)
+
+
+@pytest.mark.parametrize(
+    "overrides, path",
+    [
+        ({"site_id": "东城"}, "site_id"),
+        ({"started_at": "2025-05-12T09:30:00"}, "started_at"),
+        ({"finished_at": "2025-05-12T08:00:00+08:00"}, "finished_at"),
+        ({"answers": [{"item_code": "RO-01", "result": "maybe"}]}, "answers[0].result"),
+        ({"location": {"lat": 43.47, "lon": 11.88}}, "location.lon"),
+        ({"final": None}, "final"),
+        ({"inspector": "x"}, "inspector"),
+    ],
+)
+def test_each_kind_of_defect_still_gets_the_schemas_422(
+    client, east, checklist, site, overrides, path
+):
+    response = client.put(
+        f"/api/v1/inspections/{uuid.uuid4()}", json=body(checklist, site, **overrides), headers=east
+    )
+    error = assert_error(response, 422, "validation_error")
+    assert path in error["fields"], error
+
+
+def test_the_spec_documents_the_body_with_the_schema(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    put = spec["paths"]["/api/v1/inspections/{uuid}"]["put"]
+    assert put["requestBody"] == {
+        "required": True,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/InspectionIn"}}},
+    }
+    assert "422" in put["responses"]
+
+
+def test_a_cached_checklist_stores_the_same_inspection(app, client, east, checklist, site):
+    # Production remembers the checklist a few seconds per process (tests run with 0).
+    from inspect_app.campaigns import services as campaigns
+
+    app.config["AUTH_CACHE_SECONDS"] = 5
+    campaigns._checklist_cache.clear()
+    try:
+        for _ in range(2):
+            response = client.put(
+                f"/api/v1/inspections/{uuid.uuid4()}", json=body(checklist, site), headers=east
+            )
+            assert response.status_code == 201, response.get_json()
+        assert counts(app) == (2, 6, 2, 2)
+        bad = body(checklist, site, checklist_version=99)
+        error = assert_error(
+            client.put(f"/api/v1/inspections/{uuid.uuid4()}", json=bad, headers=east),
+            422,
+            "validation_error",
+        )
+        assert "checklist_version" in error["fields"]
+    finally:
+        campaigns._checklist_cache.clear()

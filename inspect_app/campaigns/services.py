@@ -115,6 +115,89 @@ def current_version_ref(campaign_code: str, cache_seconds: float = 0) -> Version
     return ref
 
 
+@dataclass(frozen=True, slots=True)
+class ItemRef:
+    """What storing an answer or a finding needs of a checklist item."""
+
+    id: int
+    photo_required: bool
+    default_severity: str
+    lead_department: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignRef:
+    id: int
+    general_deadline_days: int
+    key_deadline_days: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChecklistRef:
+    """A published version with its items by code; both never change once published."""
+
+    id: int
+    version: int
+    items: dict[str, ItemRef]
+
+
+# (campaign code, version number) -> (campaign, version, time.monotonic() when read)
+_checklist_cache: dict[tuple[str, int], tuple[CampaignRef, ChecklistRef, float]] = {}
+
+
+def checklist_ref(
+    campaign_code: str, version: int, cache_seconds: float = 0
+) -> tuple[CampaignRef | None, ChecklistRef | None]:
+    """The campaign and one of its versions with all items; remembered ``cache_seconds``.
+
+    Every inspection a phone stores names these. A version and its items are immutable;
+    the campaign's deadline days may change when its file is loaded again, so the whole
+    answer is kept only as long as a login is (a few seconds), and never a miss.
+    """
+    key = (campaign_code, version)
+    hit = _checklist_cache.get(key) if cache_seconds else None
+    if hit is not None and time.monotonic() - hit[2] < cache_seconds:
+        return hit[0], hit[1]
+    row = db.session.execute(
+        select(
+            Campaign.id,
+            Campaign.general_deadline_days,
+            Campaign.key_deadline_days,
+            ChecklistVersion.id,
+        )
+        .outerjoin(
+            ChecklistVersion,
+            (ChecklistVersion.campaign_id == Campaign.id) & (ChecklistVersion.version == version),
+        )
+        .where(Campaign.code == campaign_code)
+    ).first()
+    if row is None:
+        return None, None
+    campaign = CampaignRef(row[0], row[1], row[2])
+    if row[3] is None:
+        return campaign, None
+    items = {
+        code: ItemRef(item_id, photo_required, default_severity, lead_department)
+        for item_id, code, photo_required, default_severity, lead_department in (
+            db.session.execute(
+                select(
+                    ChecklistItem.id,
+                    ChecklistItem.code,
+                    ChecklistItem.photo_required,
+                    ChecklistItem.default_severity,
+                    ChecklistItem.lead_department,
+                ).where(ChecklistItem.checklist_version_id == row[3])
+            )
+        )
+    }
+    checklist = ChecklistRef(row[3], version, items)
+    if cache_seconds:
+        if len(_checklist_cache) > 1000:
+            _checklist_cache.clear()
+        _checklist_cache[key] = (campaign, checklist, time.monotonic())
+    return campaign, checklist
+
+
 @dataclass
 class LoadResult:
     code: str

@@ -6,6 +6,10 @@ for a final inspection, or from another user, is a conflict (409); a draft
 may be replaced until it is final. Everything of one inspection (answers,
 findings, their photos and first events) is written in the request's one
 transaction.
+
+This is the phones' busiest write, so it is written with a handful of Core
+statements (one per table, several rows each) rather than through the ORM's
+unit of work, and its answer is built from what was written.
 """
 
 import hashlib
@@ -13,12 +17,14 @@ import json
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from inspect_app.audit import services as audit
 from inspect_app.auth.models import User
 from inspect_app.campaigns.models import Campaign, ChecklistItem, ChecklistVersion
+from inspect_app.campaigns.services import CampaignRef, ChecklistRef, checklist_ref
 from inspect_app.db_types import utcnow
 from inspect_app.domain import TIMEZONE
 from inspect_app.errors import Conflict, Invalid, NotFound
@@ -30,6 +36,36 @@ from inspect_app.sites.models import Site
 from inspect_app.sync.services import next_seq
 
 SHANGHAI = ZoneInfo(TIMEZONE)
+TAKEN = "检查记录或问题编号已被另一条记录使用"
+
+_inspections = Inspection.__table__
+_answers = Answer.__table__
+_findings = Finding.__table__
+_finding_photos = FindingPhoto.__table__
+_events = RectificationEvent.__table__
+
+# Built once: building a statement costs more than running it on SQLite.
+_SITE = select(Site.district, Site.deleted_at).where(Site.id == bindparam("site_id"))
+_EXISTING = select(
+    _inspections.c.id,
+    _inspections.c.uuid,
+    _inspections.c.inspector_id,
+    _inspections.c.body_digest,
+    _inspections.c.final,
+).where(_inspections.c.uuid == bindparam("uuid"))
+# ON CONFLICT (uuid) DO NOTHING: a taken UUID returns no row, and on PostgreSQL a
+# concurrent insert of the same UUID is waited for instead of failing.
+_INSERT_INSPECTION = {
+    name: dialect.insert(_inspections)
+    .on_conflict_do_nothing(index_elements=["uuid"])
+    .returning(_inspections.c.id)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
+_INSERT_ANSWERS = insert(_answers)
+_INSERT_FINDINGS = insert(_findings).returning(_findings.c.id, sort_by_parameter_order=True)
+_INSERT_EVENTS = insert(_events)
+_INSERT_FINDING_PHOTOS = insert(_finding_photos)
+_UPLOADED = select(Photo.sha256).where(Photo.sha256.in_(bindparam("photos", expanding=True)))
 
 
 def body_digest(data: dict) -> str:
@@ -38,40 +74,83 @@ def body_digest(data: dict) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def put_inspection(user: User, uuid: str, data: dict) -> tuple[dict, bool]:
-    """Create or replace the inspection; returns (result, created)."""
+def put_inspection(
+    user: User, uuid: str, data: dict, cache_seconds: float = 0
+) -> tuple[dict, bool]:
+    """Create or replace the inspection; returns (result, created).
+
+    What needs no database (the digest, the checklist from the process cache, the
+    body's own rules) is done before the first statement: on SQLite that statement
+    takes the write lock that every other writer waits for. ``cache_seconds`` is how
+    long this process may remember a checklist version and its campaign.
+    """
     digest = body_digest(data)
-    existing = db.session.scalar(select(Inspection).where(Inspection.uuid == uuid))
-    if existing is not None:
-        outcome = _against_existing(user, existing, digest)
-        if outcome is not None:
-            return outcome, False
+    campaign, checklist = checklist_ref(data["campaign"], data["checklist_version"], cache_seconds)
+    head: dict[str, list[str]] = {}
+    if campaign is None:
+        head["campaign"] = [f"专项行动 {data['campaign']} 不存在"]
+    elif checklist is None:
+        head["checklist_version"] = [f"该专项行动没有第 {data['checklist_version']} 版检查清单"]
+    item_problems = _item_problems(data, checklist) if checklist is not None else {}
 
-    context = _validate_references(user, data)
+    site = db.session.connection().execute(_SITE, {"site_id": data["site_id"]}).first()
+    if site is None or site.deleted_at is not None or not user.can_see_district(site.district):
+        head["site_id"] = ["站点不存在或不在您的辖区"]
+    problems = {**head, **item_problems}
+    if problems:
+        # A replay, or a body for someone else's inspection, answers as it always did,
+        # whatever has become of what the body names.
+        existing = _existing(uuid)
+        if existing is not None:
+            outcome = _against_existing(user, existing, digest)
+            if outcome is not None:
+                return outcome, False
+        raise Invalid(_summary(problems), fields=problems)
+
+    store = (user, uuid, data, digest, campaign, checklist, site.district)
+    replaced = False
     try:
-        with db.session.begin_nested():
-            if existing is not None:
-                _remove_draft(existing)
-            inspection = _store(user, uuid, data, digest, context)
-            audit.record(
-                user.id,
-                "inspection.replace" if existing is not None else "inspection.create",
-                "inspection",
-                uuid,
-                {"findings": len(data["findings"]), "final": data["final"]},
-            )
+        result = _store(*store)
+        if result is None:
+            # The UUID is taken: a replay, someone else's record, or a draft to replace.
+            existing = _existing(uuid)
+            if existing is None:
+                raise Conflict(TAKEN)
+            outcome = _against_existing(user, existing, digest)
+            if outcome is not None:
+                return outcome, False
+            _remove_draft(existing.id)
+            replaced = True
+            result = _store(*store)
+            if result is None:
+                # Another request replaced the same draft a moment before.
+                other = _existing(uuid)
+                if (
+                    other is not None
+                    and other.body_digest == digest
+                    and other.inspector_id == user.id
+                ):
+                    return inspection_result(other), False
+                raise Conflict(TAKEN)
     except IntegrityError:
-        # Another request stored the same UUID (or a finding's UUID) first: a phone
-        # retrying in parallel. Its copy stands; answer as for a replay if it matches.
-        db.session.expire_all()
-        other = db.session.scalar(select(Inspection).where(Inspection.uuid == uuid))
-        if other is not None and other.body_digest == digest and other.inspector_id == user.id:
-            return inspection_result(other), False
-        raise Conflict("检查记录或问题编号已被另一条记录使用") from None
-    return inspection_result(inspection), existing is None
+        # A finding's UUID belongs to another inspection. Whatever of this one was written
+        # goes with the request's transaction, which its boundary rolls back.
+        raise Conflict(TAKEN) from None
+    audit.record(
+        user.id,
+        "inspection.replace" if replaced else "inspection.create",
+        "inspection",
+        uuid,
+        {"findings": len(data["findings"]), "final": data["final"]},
+    )
+    return result, not replaced
 
 
-def _against_existing(user: User, existing: Inspection, digest: str) -> dict | None:
+def _existing(uuid: str):
+    return db.session.connection().execute(_EXISTING, {"uuid": uuid}).first()
+
+
+def _against_existing(user: User, existing, digest: str) -> dict | None:
     if existing.inspector_id != user.id:
         raise Conflict("该检查编号已被其他检查员的记录使用")
     if existing.body_digest == digest:
@@ -92,56 +171,21 @@ def _against_existing(user: User, existing: Inspection, digest: str) -> dict | N
     return None
 
 
-def _validate_references(user: User, data: dict) -> dict:
-    """Check everything the body names; one 422 listing every problem, by JSON path."""
+def _item_problems(data: dict, checklist: ChecklistRef) -> dict[str, list[str]]:
+    """What the body gets wrong about the checklist's items, by JSON path."""
     problems: dict[str, list[str]] = {}
 
     def fail(path: str, message: str) -> None:
         problems.setdefault(path, []).append(message)
 
-    campaign = db.session.scalar(select(Campaign).where(Campaign.code == data["campaign"]))
-    version = None
-    if campaign is None:
-        fail("campaign", f"专项行动 {data['campaign']} 不存在")
-    else:
-        version = db.session.scalar(
-            select(ChecklistVersion).where(
-                ChecklistVersion.campaign_id == campaign.id,
-                ChecklistVersion.version == data["checklist_version"],
-            )
-        )
-        if version is None:
-            fail("checklist_version", f"该专项行动没有第 {data['checklist_version']} 版检查清单")
-    site = db.session.get(Site, data["site_id"])
-    if site is None or site.deleted_at is not None or not user.can_see_district(site.district):
-        fail("site_id", "站点不存在或不在您的辖区")
-        site = None
-    if version is None:
-        raise Invalid(_summary(problems), fields=problems)
-
-    # Only the items the body names, and only the columns needed: a checklist has up to
-    # 70 items and this runs on every sync.
-    named = {a["item_code"] for a in data["answers"]} | {f["item_code"] for f in data["findings"]}
-    items = {
-        row.code: row
-        for row in db.session.execute(
-            select(
-                ChecklistItem.id,
-                ChecklistItem.code,
-                ChecklistItem.photo_required,
-                ChecklistItem.default_severity,
-                ChecklistItem.lead_department,
-            ).where(
-                ChecklistItem.checklist_version_id == version.id,
-                ChecklistItem.code.in_(sorted(named)),
-            )
-        )
-    }
+    items = checklist.items
     seen: set[str] = set()
     for i, answer in enumerate(data["answers"]):
         code = answer["item_code"]
         if code not in items:
-            fail(f"answers[{i}].item_code", f"检查项 {code} 不在第 {version.version} 版检查清单中")
+            fail(
+                f"answers[{i}].item_code", f"检查项 {code} 不在第 {checklist.version} 版检查清单中"
+            )
         elif code in seen:
             fail(f"answers[{i}].item_code", f"检查项 {code} 重复作答")
         seen.add(code)
@@ -157,7 +201,9 @@ def _validate_references(user: User, data: dict) -> dict:
             fail(f"findings[{i}].id", "问题编号重复")
         finding_ids.add(finding["id"])
         if item is None:
-            fail(f"findings[{i}].item_code", f"检查项 {code} 不在第 {version.version} 版检查清单中")
+            fail(
+                f"findings[{i}].item_code", f"检查项 {code} 不在第 {checklist.version} 版检查清单中"
+            )
             continue
         if item.photo_required and not finding["photos"]:
             fail(f"findings[{i}].photos", f"检查项 {code} 要求拍照取证，请附照片")
@@ -174,15 +220,7 @@ def _validate_references(user: User, data: dict) -> dict:
                 f"answers[{i}].result",
                 f"检查项 {answer['item_code']} 判定为不合格，但没有对应的问题记录",
             )
-    if problems:
-        raise Invalid(_summary(problems), fields=problems)
-    return {
-        "campaign": campaign,
-        "version": version,
-        "site": site,
-        "items": items,
-        "inspected_on": inspected_on,
-    }
+    return problems
 
 
 def _summary(problems: dict[str, list[str]]) -> str:
@@ -191,52 +229,57 @@ def _summary(problems: dict[str, list[str]]) -> str:
     return f"检查记录有误：{first}{more}"
 
 
-def _remove_draft(inspection: Inspection) -> None:
+def _remove_draft(inspection_id: int) -> None:
     """A draft is not yet an official record: replacing it removes what it had."""
-    finding_ids = select(Finding.id).where(Finding.inspection_id == inspection.id)
-    db.session.execute(
-        delete(RectificationEvent).where(RectificationEvent.finding_id.in_(finding_ids))
-    )
-    db.session.execute(delete(FindingPhoto).where(FindingPhoto.finding_id.in_(finding_ids)))
-    db.session.execute(delete(Finding).where(Finding.inspection_id == inspection.id))
-    db.session.execute(delete(Answer).where(Answer.inspection_id == inspection.id))
-    db.session.delete(inspection)
-    db.session.flush()
+    connection = db.session.connection()
+    finding_ids = select(_findings.c.id).where(_findings.c.inspection_id == inspection_id)
+    connection.execute(delete(_events).where(_events.c.finding_id.in_(finding_ids)))
+    connection.execute(delete(_finding_photos).where(_finding_photos.c.finding_id.in_(finding_ids)))
+    connection.execute(delete(_findings).where(_findings.c.inspection_id == inspection_id))
+    connection.execute(delete(_answers).where(_answers.c.inspection_id == inspection_id))
+    connection.execute(delete(_inspections).where(_inspections.c.id == inspection_id))
 
 
-def _store(user: User, uuid: str, data: dict, digest: str, context: dict) -> Inspection:
-    campaign, version, site, items = (
-        context["campaign"],
-        context["version"],
-        context["site"],
-        context["items"],
-    )
+def _store(
+    user: User,
+    uuid: str,
+    data: dict,
+    digest: str,
+    campaign: CampaignRef,
+    checklist: ChecklistRef,
+    district: str,
+) -> dict | None:
+    """Write the inspection and everything in it; None if its UUID is taken."""
+    connection = db.session.connection()
+    items = checklist.items
     now = utcnow()
     location = data.get("location") or {}
-    inspection = Inspection(
-        uuid=uuid,
-        campaign_id=campaign.id,
-        checklist_version_id=version.id,
-        site_id=site.id,
-        inspector_id=user.id,
-        started_at=data["started_at"],
-        finished_at=data.get("finished_at"),
-        lat=location.get("lat"),
-        lon=location.get("lon"),
-        final=data["final"],
-        body_digest=digest,
-        created_at=now,
-        updated_at=now,
-    )
-    db.session.add(inspection)
-    db.session.flush()
+    inspection_id = connection.execute(
+        _INSERT_INSPECTION[connection.dialect.name],
+        {
+            "uuid": uuid,
+            "campaign_id": campaign.id,
+            "checklist_version_id": checklist.id,
+            "site_id": data["site_id"],
+            "inspector_id": user.id,
+            "started_at": data["started_at"],
+            "finished_at": data.get("finished_at"),
+            "lat": location.get("lat"),
+            "lon": location.get("lon"),
+            "final": data["final"],
+            "body_digest": digest,
+            "created_at": now,
+            "updated_at": now,
+        },
+    ).scalar()
+    if inspection_id is None:
+        return None
     if data["answers"]:
-        # One multi-row INSERT; the answers' ids are never needed here.
-        db.session.execute(
-            insert(Answer),
+        connection.execute(
+            _INSERT_ANSWERS,
             [
                 {
-                    "inspection_id": inspection.id,
+                    "inspection_id": inspection_id,
                     "item_id": items[answer["item_code"]].id,
                     "result": answer["result"],
                     "note": answer["note"],
@@ -244,67 +287,116 @@ def _store(user: User, uuid: str, data: dict, digest: str, context: dict) -> Ins
                 for answer in data["answers"]
             ],
         )
-    first_seq = next_seq(len(data["findings"])) if data["findings"] else 0
-    for position, body in enumerate(data["findings"]):
+    stored = _store_findings(connection, user, data, inspection_id, campaign, items, district, now)
+    photos = sorted({sha for finding in data["findings"] for sha in finding["photos"]})
+    missing = _not_uploaded(photos) if photos else []
+    return {
+        "id": inspection_id,
+        "uuid": uuid,
+        "status": _status(data["final"], missing),
+        "missing_photos": missing,
+        "findings": stored,
+    }
+
+
+def _store_findings(connection, user, data, inspection_id, campaign, items, district, now):
+    """Insert the findings, their photos and first events; their {id, uuid, status} by id."""
+    bodies = data["findings"]
+    if not bodies:
+        return []
+    inspected_on = data["started_at"].astimezone(SHANGHAI).date()
+    first_seq = next_seq(len(bodies))
+    rows = []
+    for position, body in enumerate(bodies):
         item = items[body["item_code"]]
         severity = body["severity"] or item.default_severity
-        deadline = body["deadline"] or default_deadline(campaign, severity, context["inspected_on"])
-        finding = Finding(
-            uuid=str(body["id"]),
-            inspection_id=inspection.id,
-            campaign_id=campaign.id,
-            site_id=site.id,
-            item_id=item.id,
-            district=site.district,
-            description=body["description"],
-            severity=severity,
-            major_hazard=body["major_hazard"],
-            requirement=body["requirement"],
-            deadline=deadline,
-            fixed_on_spot=body["fixed_on_spot"],
-            status="open",
-            responsible_department=body["responsible_department"] or item.lead_department,
-            found_at=data["started_at"],
-            created_at=now,
-            updated_at=now,
-            sync_seq=first_seq + position,
+        fixed = body["fixed_on_spot"]
+        rows.append(
+            {
+                "uuid": str(body["id"]),
+                "inspection_id": inspection_id,
+                "campaign_id": campaign.id,
+                "site_id": data["site_id"],
+                "item_id": item.id,
+                "district": district,
+                "description": body["description"],
+                "severity": severity,
+                "major_hazard": body["major_hazard"],
+                "requirement": body["requirement"],
+                "deadline": body["deadline"] or default_deadline(campaign, severity, inspected_on),
+                "fixed_on_spot": fixed,
+                # 立行立改: fixed while the inspector watched, proven by the photos.
+                "status": "closed" if fixed else "open",
+                "responsible_department": body["responsible_department"] or item.lead_department,
+                "found_at": data["started_at"],
+                "closed_at": now if fixed else None,
+                "created_at": now,
+                "updated_at": now,
+                "sync_seq": first_seq + position,
+                "version": 1,
+            }
         )
-        finding.photos = [
-            FindingPhoto(sha256=sha, position=i) for i, sha in enumerate(body["photos"])
-        ]
-        finding.events.append(
-            RectificationEvent(
-                action="record",
-                from_status=None,
-                to_status="open",
-                actor_id=user.id,
-                at=now,
-                note="现场检查发现",
+    ids = connection.execute(_INSERT_FINDINGS, rows).scalars().all()
+    events = []
+    photos = []
+    for finding_id, body, row in zip(ids, bodies, rows, strict=True):
+        events.append(
+            {
+                "finding_id": finding_id,
+                "action": "record",
+                "from_status": None,
+                "to_status": "open",
+                "actor_id": user.id,
+                "at": now,
+                "note": "现场检查发现",
                 # The original deadline, so the history shows it before any extension.
-                deadline=deadline,
-            )
+                "deadline": row["deadline"],
+                "photos": [],
+            }
         )
         if body["fixed_on_spot"]:
-            # 立行立改: fixed while the inspector watched, proven by the photos.
-            finding.events.append(
-                RectificationEvent(
-                    action="fix_on_spot",
-                    from_status="open",
-                    to_status="closed",
-                    actor_id=user.id,
-                    at=now,
-                    note="立行立改",
-                    photos=list(body["photos"]),
-                )
+            events.append(
+                {
+                    "finding_id": finding_id,
+                    "action": "fix_on_spot",
+                    "from_status": "open",
+                    "to_status": "closed",
+                    "actor_id": user.id,
+                    "at": now,
+                    "note": "立行立改",
+                    "deadline": None,
+                    "photos": list(body["photos"]),
+                }
             )
-            finding.status = "closed"
-            finding.closed_at = now
-        db.session.add(finding)
-    db.session.flush()
-    return inspection
+        photos.extend(
+            {"finding_id": finding_id, "sha256": sha, "position": i}
+            for i, sha in enumerate(body["photos"])
+        )
+    connection.execute(_INSERT_EVENTS, events)
+    if photos:
+        connection.execute(_INSERT_FINDING_PHOTOS, photos)
+    return sorted(
+        (
+            {"id": finding_id, "uuid": row["uuid"], "status": row["status"]}
+            for finding_id, row in zip(ids, rows, strict=True)
+        ),
+        key=lambda finding: finding["id"],
+    )
 
 
-def default_deadline(campaign: Campaign, severity: str, inspected_on):
+def _not_uploaded(photos: list[str]) -> list[str]:
+    """Of the sorted photo names, those not uploaded yet."""
+    present = set(db.session.connection().execute(_UPLOADED, {"photos": photos}).scalars())
+    return [sha for sha in photos if sha not in present]
+
+
+def _status(final: bool, missing: list[str]) -> str:
+    if not final:
+        return "draft"
+    return "awaiting_photos" if missing else "complete"
+
+
+def default_deadline(campaign, severity: str, inspected_on):
     days = campaign.key_deadline_days if severity == "key" else campaign.general_deadline_days
     return inspected_on + timedelta(days=days)
 
@@ -322,14 +414,9 @@ def missing_photos(inspection_id: int) -> list[str]:
     return list(rows)
 
 
-def inspection_result(inspection: Inspection) -> dict:
+def inspection_result(inspection) -> dict:
+    """The answer to a PUT for a stored inspection (an ORM object or a row)."""
     missing = missing_photos(inspection.id)
-    if not inspection.final:
-        status = "draft"
-    elif missing:
-        status = "awaiting_photos"
-    else:
-        status = "complete"
     findings = db.session.execute(
         select(Finding.id, Finding.uuid, Finding.status)
         .where(Finding.inspection_id == inspection.id)
@@ -338,7 +425,7 @@ def inspection_result(inspection: Inspection) -> dict:
     return {
         "id": inspection.id,
         "uuid": inspection.uuid,
-        "status": status,
+        "status": _status(inspection.final, missing),
         "missing_photos": missing,
         "findings": [{"id": f.id, "uuid": f.uuid, "status": f.status} for f in findings],
     }

@@ -1,9 +1,18 @@
 """Handing out positions in the change feed."""
 
-from sqlalchemy import update
+from sqlalchemy import BigInteger, bindparam, update
 
 from inspect_app.extensions import db
 from inspect_app.sync.models import ChangeCounter
+
+_counter = ChangeCounter.__table__
+# Built once; the count is a bound parameter.
+_TAKE = (
+    update(_counter)
+    .where(_counter.c.id == 1)
+    .values(value=_counter.c.value + bindparam("count", type_=BigInteger))
+    .returning(_counter.c.value)
+)
 
 
 def next_seq(count: int = 1) -> int:
@@ -12,17 +21,7 @@ def next_seq(count: int = 1) -> int:
     Runs on the session's connection as plain SQL: through the ORM, every call would
     first flush pending objects and synchronise the session, several ms each time.
     """
-    table = ChangeCounter.__table__
-    last = (
-        db.session.connection()
-        .execute(
-            update(table)
-            .where(table.c.id == 1)
-            .values(value=table.c.value + count)
-            .returning(table.c.value)
-        )
-        .scalar_one()
-    )
+    last = db.session.connection().execute(_TAKE, {"count": count}).scalar_one()
     return last - count + 1
 
 
