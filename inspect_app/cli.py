@@ -187,9 +187,7 @@ def serve(host, port, workers, threads) -> None:
     with app.app_context():
         # Workers fork from this process: they must not share its database sockets.
         db.engine.dispose()
-    click.echo(
-        f"inspect-app 正在运行: http://{host}:{port}/  (整改仪表板；API 文档 /api/v1/docs)"
-    )
+    click.echo(f"inspect-app 正在运行: http://{host}:{port}/  (整改仪表板；API 文档 /api/v1/docs)")
     run_gunicorn(app, host=host, port=port, workers=workers, threads=threads)
 
 
