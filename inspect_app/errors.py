@@ -153,6 +153,17 @@ def error_response(status: int, code: str, message: str, fields=None, headers=No
     return response
 
 
+def _dashboard_page(status: int, message: str):
+    """The dashboard's pages answer errors with a page, not the API's JSON body."""
+    from flask import request
+
+    if request.path.startswith("/dashboard/"):
+        from inspect_app.web.routes import error_page
+
+        return error_page(status, message)
+    return None
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def handle_domain_error(exc: DomainError):
@@ -183,6 +194,9 @@ def register_error_handlers(app: Flask) -> None:
                 message = "提交的数据有误：" + "；".join(
                     f"{path} {'、'.join(texts)}" for path, texts in list(flat.items())[:3]
                 )
+        page = _dashboard_page(status, message)
+        if page is not None:
+            return page
         headers = dict(exc.get_headers()) if status == 405 else None
         if headers:
             headers = {k: v for k, v in headers.items() if k.lower() == "allow"}
@@ -191,4 +205,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception):
         log.exception("unhandled error")
+        page = _dashboard_page(500, "服务器内部错误，请稍后重试")
+        if page is not None:
+            return page
         return error_response(500, "internal_error", "服务器内部错误，请稍后重试")

@@ -442,3 +442,32 @@ def test_no_page_issues_more_than_a_handful_of_queries(app, client, data, factor
     after = {url: len(statements(url)) for url in PAGES}
     assert after == before
     assert max(after.values()) <= 8, after
+
+
+@pytest.mark.parametrize(
+    "url, status, text",
+    [
+        ("/dashboard/no-such-page", 404, "未找到"),
+        (
+            f"/dashboard/campaigns/{CAMPAIGN}/overdue?severity=urgent",
+            422,
+            "问题等级只能是一般或重点",
+        ),
+        (f"/dashboard/campaigns/{CAMPAIGN}/problem-list.pdf?status=lost", 422, "状态筛选有误"),
+        ("/dashboard/photos/abc?variant=thumb", 404, "照片不存在"),
+        ("/dashboard/jobs/no-such-job", 404, "报表任务不存在"),
+        ("/dashboard/sites/99999999999", 404, "站点不存在"),
+    ],
+)
+def test_bad_addresses_answer_a_page_in_chinese(client, data, url, status, text):
+    web_login(client, "lead")
+    response = client.get(url)
+    assert response.status_code == status
+    assert response.mimetype == "text/html" and text in response.text
+    assert "<h1>" in response.text and 'lang="zh-CN"' in response.text
+
+
+def test_a_get_on_a_form_address_is_a_page_too(client, data):
+    web_login(client, "lead")
+    response = client.get(f"/dashboard/findings/{data['a3']}/review")
+    assert response.status_code == 405 and response.mimetype == "text/html"

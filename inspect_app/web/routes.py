@@ -115,15 +115,34 @@ def _csrf_failed(_error):
 
 @bp.errorhandler(DomainError)
 def _domain_error(error: DomainError):
-    titles = {403: "没有权限", 404: "未找到", 409: "操作冲突", 422: "填写有误", 429: "请稍后再试"}
-    response = _error_page(error.status, titles.get(error.status, "请求有误"), error.message)
+    response = error_page(error.status, error.message)
     response.headers.update(error.headers)
     return response
 
 
+ERROR_TITLES = {
+    400: "请求有误",
+    403: "没有权限",
+    404: "未找到",
+    405: "请求有误",
+    409: "操作冲突",
+    413: "提交内容过大",
+    422: "填写有误",
+    429: "请稍后再试",
+    500: "服务器出错",
+}
+
+
+def error_page(status: int, message: str):
+    """An error of a dashboard page, as a page (also for routing errors, see errors.py)."""
+    return _error_page(status, ERROR_TITLES.get(status, "请求有误"), message)
+
+
 def _error_page(status: int, title: str, message: str):
     page = render_template("web/error.html", title=title, message=message)
-    return current_app.response_class(page, status=status, mimetype="text/html")
+    response = current_app.response_class(page, status=status, mimetype="text/html")
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.app_template_filter("local_date")
