@@ -255,6 +255,23 @@ def test_overdue_list_sorts_filters_and_keeps_to_the_districts(client, data):
     assert client.get(f"{base}?district=东城区&severity=key").text.count("没有逾期问题") == 1
 
 
+def test_sites_are_found_by_name_in_the_districts_most_overdue_first(client, factory, data):
+    factory.site("100%_加油站", "东城区")
+    web_login(client, "lead")
+    listed = client.get("/dashboard/sites").text
+    names = re.findall(r'data-label="站点"><a href="/dashboard/sites/\d+">([^<]+)</a>', listed)
+    # A and B: 2 overdue each (then by name); the new site has none; C is not theirs.
+    assert names == ["A 加油站", "B 油库", "100%_加油站"]
+    assert "C 加油站" not in listed
+    found = client.get("/dashboard/sites?q=油库").text
+    assert "B 油库" in found and "A 加油站" not in found
+    # % and _ are letters to the search, not wildcards.
+    assert "A 加油站" not in client.get("/dashboard/sites?q=%25_").text
+    assert "100%_加油站" in client.get("/dashboard/sites?q=%25_").text
+    assert "没有找到站点" in client.get("/dashboard/sites?q=不存在").text
+    assert client.get("/dashboard/sites?q=%00").text.count('data-label="站点"') == 3
+
+
 def test_a_site_outside_the_districts_is_not_found(client, data):
     web_login(client, "lead")
     page = client.get(f"/dashboard/sites/{data['sites']['C']}")
@@ -409,6 +426,8 @@ PAGES = [
     f"/dashboard/campaigns/{CAMPAIGN}/overdue",
     f"/dashboard/campaigns/{CAMPAIGN}/overdue?sort=site&district=东城区",
     "/dashboard/sites/{A}",
+    "/dashboard/sites",
+    "/dashboard/sites?q=站点",
 ]
 
 

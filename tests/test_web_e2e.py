@@ -165,7 +165,7 @@ def targets(demo):
     }
 
 
-PAGES = ("login", "overview", "campaign", "overdue", "site")
+PAGES = ("login", "overview", "campaign", "overdue", "sites", "site")
 
 
 def url_of(name: str, targets: dict) -> str:
@@ -175,6 +175,7 @@ def url_of(name: str, targets: dict) -> str:
         "overview": "/dashboard/",
         "campaign": f"/dashboard/campaigns/{code}",
         "overdue": f"/dashboard/campaigns/{code}/overdue",
+        "sites": "/dashboard/sites",
         "site": f"/dashboard/sites/{site}?campaign={code}",
     }[name]
 

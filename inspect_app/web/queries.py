@@ -228,6 +228,50 @@ def departments(user: User, campaign_id: int) -> list[str]:
 
 
 # ---------------------------------------------------------------------------
+# Sites: a team lead at the gate looks a site up by name
+
+SITE_LIST_LIMIT = 100
+
+
+def _like_pattern(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def site_list(user: User, today: date, *, name: str | None, district: str | None) -> list:
+    """Sites in the user's districts with their open and overdue findings, in one statement.
+
+    The sites with the most overdue, then open, findings come first; at most
+    SITE_LIST_LIMIT + 1 rows (the caller says when there are more).
+    """
+    counted = Finding.status != "voided"
+    open_ = func.count(Finding.id).filter(Finding.status.in_(OPEN_STATUSES))
+    overdue = func.count(Finding.id).filter(overdue_condition(today))
+    query = (
+        select(
+            Site.id,
+            Site.name,
+            Site.site_type,
+            Site.district,
+            Site.address,
+            func.count(Finding.id).filter(counted).label("findings"),
+            open_.label("open"),
+            overdue.label("overdue"),
+        )
+        .outerjoin(Finding, Finding.site_id == Site.id)
+        .where(Site.deleted_at.is_(None), district_filter(user, Site.district))
+        .group_by(Site.id, Site.name, Site.site_type, Site.district, Site.address)
+        .order_by(overdue.desc(), open_.desc(), Site.name, Site.id)
+        .limit(SITE_LIST_LIMIT + 1)
+    )
+    if name:
+        query = query.where(Site.name.ilike(_like_pattern(name), escape="\\"))
+    if district:
+        query = query.where(Site.district == district)
+    return db.session.execute(query).all()
+
+
+# ---------------------------------------------------------------------------
 # Site page
 
 

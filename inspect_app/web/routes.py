@@ -325,6 +325,25 @@ def finding(finding_id):
     return redirect(url_for("web.site", site_id=found.site_id) + f"#finding-{found.id}")
 
 
+@bp.route("/sites")
+@login_required
+def sites():
+    """Find a site by name (at the gate): its open and overdue findings at a glance."""
+    user = g.current_user
+    name = request.args.get("q", "").replace("\x00", "").strip()[:100] or None
+    district = _district_arg(user)
+    rows = queries.site_list(user, today_shanghai(), name=name, district=district)
+    more = len(rows) > queries.SITE_LIST_LIMIT
+    return render_template(
+        "web/sites.html",
+        rows=rows[: queries.SITE_LIST_LIMIT],
+        more=more,
+        name=name or "",
+        district=district,
+        districts=queries.visible_districts(user),
+    )
+
+
 @bp.route("/sites/<int:site_id>")
 @login_required
 def site(site_id):
