@@ -1,5 +1,9 @@
 """Assertions shared by the test modules."""
 
+from contextlib import contextmanager
+
+from sqlalchemy import event
+
 
 def assert_error(response, status: int, code: str) -> dict:
     """The contract's error body: {"error": {"code", "message", ...}} with a Chinese message."""
@@ -9,3 +13,22 @@ def assert_error(response, status: int, code: str) -> dict:
     assert body["error"]["code"] == code
     assert any("\u4e00" <= ch <= "\u9fff" for ch in body["error"]["message"])
     return body["error"]
+
+
+@contextmanager
+def sql_statements(app):
+    """Collect the SQL statements the app's engine sends while the block runs."""
+    from inspect_app.extensions import db
+
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        seen.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", count)

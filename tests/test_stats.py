@@ -25,12 +25,12 @@ import uuid
 from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from inspect_app.extensions import db
 from inspect_app.sites import services as site_services
 from tests.factories import CAMPAIGN, CAMPAIGN_NAME, DOCUMENT_NO, Factory
-from tests.helpers import assert_error
+from tests.helpers import assert_error, sql_statements
 
 DISTRICT_ORDER = [
     "东城区",
@@ -242,18 +242,8 @@ def test_grouped_queries_not_a_loop(app, client, factory, data):
     """The number of SQL statements does not grow with the number of findings."""
 
     def statements_for(group_by):
-        seen = []
-
-        def count(conn, cursor, statement, *args):
-            seen.append(statement)
-
-        with app.app_context():
-            engine = db.engine
-        event.listen(engine, "before_cursor_execute", count)
-        try:
+        with sql_statements(app) as seen:
             stats(client, data["office"], group_by)
-        finally:
-            event.remove(engine, "before_cursor_execute", count)
         return [s for s in seen if "findings" in s.lower() or "enforcements" in s.lower()]
 
     before = {g: statements_for(g) for g in ("district", "department", "site_type", "severity")}

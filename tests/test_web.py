@@ -24,13 +24,14 @@ from datetime import UTC, date, datetime
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from inspect_app.auth.models import ApiToken, User
 from inspect_app.extensions import db
 from inspect_app.findings.models import Finding, RectificationEvent
 from tests.conftest import PHOTOS
 from tests.factories import CAMPAIGN, CAMPAIGN_NAME, Factory
+from tests.helpers import sql_statements
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -433,19 +434,9 @@ PAGES = [
 
 def test_no_page_issues_more_than_a_handful_of_queries(app, client, data, factory):
     def statements(url):
-        seen = []
-
-        def count(conn, cursor, statement, *args):
-            seen.append(statement)
-
-        with app.app_context():
-            engine = db.engine
-        event.listen(engine, "before_cursor_execute", count)
-        try:
+        with sql_statements(app) as seen:
             response = client.get(url.format(A=data["sites"]["A"]))
             assert response.status_code == 200
-        finally:
-            event.remove(engine, "before_cursor_execute", count)
         return [s for s in seen if not s.startswith(("BEGIN", "SAVEPOINT", "RELEASE"))]
 
     web_login(client, "office")

@@ -188,7 +188,7 @@ def campaign_problem_list(
     )
 
 
-def _narrowed(user: User, district: str | None) -> User:
+def narrowed(user: User, district: str | None) -> User:
     """The caller's scope, narrowed to one district when a report is limited to it.
 
     A transient User (never added to the session) so the statistics apply exactly the
@@ -205,7 +205,7 @@ def rectification_report(
 ) -> rd.RectificationReport:
     """The figures come from the statistics service, so the PDF and the stats agree."""
     campaign = campaign_by_code(code)
-    scope = _narrowed(user, district)
+    scope = narrowed(user, district)
     today = today_shanghai()
     by_district = campaign_stats(scope, campaign, "district", today=today)
     by_department = campaign_stats(scope, campaign, "department", today=today)

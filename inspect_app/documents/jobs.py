@@ -27,6 +27,18 @@ log = logging.getLogger(__name__)
 QUEUE = "inspect-reports"
 
 
+def in_background(user: User, kind: str, params: dict) -> bool:
+    """Whether a campaign document is too large to make within the request (202 + job)."""
+    from inspect_app.documents.gather import count_findings
+
+    limit = current_app.config["REPORT_SYNC_MAX_FINDINGS"]
+    if kind == "rectification_report":
+        # No photos in this report: it stays quick up to many more findings.
+        return count_findings(user, params["campaign"], params["district"]) > 20 * limit
+    size = count_findings(user, params["campaign"], params["district"], params["statuses"])
+    return size > limit
+
+
 def scope_of(user: User) -> str:
     return f"{user.role}:{','.join(sorted(user.districts or []))}"
 

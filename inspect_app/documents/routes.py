@@ -13,7 +13,7 @@ from flask import current_app, g, send_file
 
 from inspect_app.api import Blueprint
 from inspect_app.auth.guard import protected
-from inspect_app.documents import gather, jobs, render
+from inspect_app.documents import jobs, render
 from inspect_app.documents.schemas import (
     CampaignDocumentQuerySchema,
     JobSchema,
@@ -26,7 +26,7 @@ from inspect_app.sites.services import visible_site
 blp = Blueprint("documents", __name__, url_prefix="/api/v1", description="报表 Documents")
 
 
-def _send_now(kind: str, params: dict, download_name: str):
+def send_pdf_now(kind: str, params: dict, download_name: str):
     """Render within the request into a private file, send it, and leave nothing behind."""
     folder = Path(current_app.config["MEDIA_DIR"]) / "reports"
     path = folder / f"now-{uuid.uuid4().hex}.pdf"
@@ -52,7 +52,7 @@ def site_problem_list(query, site_id):
     """问题清单 of one site in one campaign, to hand to the site at the end of an inspection."""
     site = visible_site(site_id, g.current_user)
     params = {"site_id": site.id, "campaign": query["campaign"]}
-    return _send_now("site_problem_list", params, f"问题清单-{site.name}.pdf")
+    return send_pdf_now("site_problem_list", params, f"问题清单-{site.name}.pdf")
 
 
 @blp.route("/campaigns/<code>/problem-list.pdf")
@@ -65,10 +65,9 @@ def campaign_problem_list(query, code):
     """问题清单 of a campaign, or of one district, grouped by district and site."""
     statuses = sorted(set(query["status"].split(","))) if query["status"] else []
     params = {"campaign": code, "district": query["district"], "statuses": statuses}
-    size = gather.count_findings(g.current_user, code, query["district"], statuses)
-    if size > current_app.config["REPORT_SYNC_MAX_FINDINGS"]:
+    if jobs.in_background(g.current_user, "campaign_problem_list", params):
         return _job_response(*jobs.submit(g.current_user, "campaign_problem_list", params))
-    return _send_now("campaign_problem_list", params, f"问题清单-{code}.pdf")
+    return send_pdf_now("campaign_problem_list", params, f"问题清单-{code}.pdf")
 
 
 @blp.route("/campaigns/<code>/rectification-report.pdf")
@@ -80,11 +79,9 @@ def campaign_problem_list(query, code):
 def rectification_report(query, code):
     """Rectification status report: totals, rates by district and department, overdue list."""
     params = {"campaign": code, "district": query["district"]}
-    size = gather.count_findings(g.current_user, code, query["district"])
-    # No photos in this report: it stays quick up to many more findings.
-    if size > 20 * current_app.config["REPORT_SYNC_MAX_FINDINGS"]:
+    if jobs.in_background(g.current_user, "rectification_report", params):
         return _job_response(*jobs.submit(g.current_user, "rectification_report", params))
-    return _send_now("rectification_report", params, f"整改情况报告-{code}.pdf")
+    return send_pdf_now("rectification_report", params, f"整改情况报告-{code}.pdf")
 
 
 @blp.route("/jobs/<job_id>")

@@ -50,7 +50,7 @@ def campaign_stats_xlsx(query, code):
     campaign = campaign_by_code(code)
     stats = services.campaign_stats(g.current_user, campaign, query["group_by"])
     name = f"{campaign.name}统计表（按{stats['group_label']}）.xlsx"
-    return _xlsx_response(lambda out: xlsx.write_stats_workbook(out, stats), name)
+    return xlsx_response(lambda out: xlsx.write_stats_workbook(out, stats), name)
 
 
 @blp.route("/<code>/findings.xlsx")
@@ -72,13 +72,13 @@ def problem_list_xlsx(filters, code):
         "filters": xlsx.describe_filters(filters),
     }
     rows = problem_list_rows(g.current_user, campaign, filters)
-    return _xlsx_response(
+    return xlsx_response(
         lambda out: xlsx.write_problem_list_workbook(out, meta, rows, exported_at=utcnow()),
         f"{campaign.name}问题清单.xlsx",
     )
 
 
-def _xlsx_response(write: Callable[[BinaryIO], object], download_name: str):
+def xlsx_response(write: Callable[[BinaryIO], object], download_name: str):
     """Write the workbook to a temporary file and stream it from there.
 
     openpyxl's write-only mode only finishes the zip when saving, so the bytes cannot

@@ -8,11 +8,7 @@ as the API do the work, with the same scope and rules; these views only read for
 and render templates.
 """
 
-import os
-import tempfile
-import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from flask import (
@@ -29,7 +25,8 @@ from flask import (
 
 from inspect_app.campaigns.services import campaign_by_code
 from inspect_app.db_types import utcnow
-from inspect_app.documents import gather, jobs, render
+from inspect_app.documents import gather, jobs
+from inspect_app.documents.routes import send_pdf_now
 from inspect_app.domain import (
     FINDING_STATUS_LABELS,
     FINDING_STATUSES,
@@ -54,6 +51,7 @@ from inspect_app.photos import services as photos
 from inspect_app.sites.services import today_shanghai, visible_site
 from inspect_app.stats import services as stats
 from inspect_app.stats import xlsx
+from inspect_app.stats.routes import xlsx_response
 from inspect_app.web import charts, queries
 from inspect_app.web.session import (
     CsrfFailure,
@@ -75,7 +73,6 @@ bp = Blueprint(
 )
 
 SHANGHAI = ZoneInfo(TIMEZONE)
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_NOTE = 2000  # as the API's event note
 SORT_LABELS = {
     "deadline": "整改时限",
@@ -243,7 +240,7 @@ def campaign(code):
     user = g.current_user
     campaign = campaign_by_code(code)
     district = _district_arg(user)
-    scoped = gather._narrowed(user, district)
+    scoped = gather.narrowed(user, district)
     by_district = stats.campaign_stats(scoped, campaign, "district")
     by_department = stats.campaign_stats(scoped, campaign, "department")
     trend = queries.weekly_trend(scoped, campaign.id)
@@ -414,17 +411,6 @@ def photo(sha256):
 # Downloads: the same documents as the API, with the filters of the page
 
 
-def _send_pdf(kind: str, params: dict, download_name: str):
-    folder = Path(current_app.config["MEDIA_DIR"]) / "reports"
-    path = folder / f"now-{uuid.uuid4().hex}.pdf"
-    render.render_kind(kind, params, g.current_user, path)
-    handle = open(path, "rb")  # noqa: SIM115 - send_file closes it after sending
-    os.unlink(path)  # the open handle keeps the bytes until the response is sent
-    return send_file(
-        handle, mimetype="application/pdf", as_attachment=True, download_name=download_name
-    )
-
-
 @bp.route("/sites/<int:site_id>/problem-list.pdf")
 @login_required
 def site_problem_list(site_id):
@@ -432,7 +418,7 @@ def site_problem_list(site_id):
     site = visible_site(site_id, g.current_user)
     code = campaign_by_code(request.args.get("campaign", "")).code
     params = {"site_id": site.id, "campaign": code}
-    return _send_pdf("site_problem_list", params, f"问题清单-{site.name}.pdf")
+    return send_pdf_now("site_problem_list", params, f"问题清单-{site.name}.pdf")
 
 
 def _statuses() -> list[str]:
@@ -451,11 +437,10 @@ def campaign_problem_list(code):
     district = _district_arg(user)
     statuses = _statuses()
     params = {"campaign": campaign.code, "district": district, "statuses": statuses}
-    size = gather.count_findings(user, campaign.code, district, statuses)
-    if size > current_app.config["REPORT_SYNC_MAX_FINDINGS"]:
+    if jobs.in_background(user, "campaign_problem_list", params):
         job, _new = jobs.submit(user, "campaign_problem_list", params)
         return redirect(url_for("web.job", job_id=job.id))
-    return _send_pdf("campaign_problem_list", params, f"问题清单-{campaign.name}.pdf")
+    return send_pdf_now("campaign_problem_list", params, f"问题清单-{campaign.name}.pdf")
 
 
 @bp.route("/campaigns/<code>/rectification-report.pdf")
@@ -466,22 +451,10 @@ def rectification_report(code):
     campaign = campaign_by_code(code)
     district = _district_arg(user)
     params = {"campaign": campaign.code, "district": district}
-    size = gather.count_findings(user, campaign.code, district)
-    if size > 20 * current_app.config["REPORT_SYNC_MAX_FINDINGS"]:
+    if jobs.in_background(user, "rectification_report", params):
         job, _new = jobs.submit(user, "rectification_report", params)
         return redirect(url_for("web.job", job_id=job.id))
-    return _send_pdf("rectification_report", params, f"整改情况报告-{campaign.name}.pdf")
-
-
-def _send_workbook(write, download_name: str):
-    out = tempfile.TemporaryFile()
-    try:
-        write(out)
-        out.seek(0)
-    except BaseException:
-        out.close()
-        raise
-    return send_file(out, mimetype=XLSX, as_attachment=True, download_name=download_name)
+    return send_pdf_now("rectification_report", params, f"整改情况报告-{campaign.name}.pdf")
 
 
 @bp.route("/campaigns/<code>/stats.xlsx")
@@ -494,9 +467,9 @@ def stats_xlsx(code):
     group_by = request.args.get("group_by", "district")
     if group_by not in stats.GROUPINGS:
         raise Invalid("统计分组有误")
-    table = stats.campaign_stats(gather._narrowed(user, district), campaign, group_by)
+    table = stats.campaign_stats(gather.narrowed(user, district), campaign, group_by)
     name = f"{campaign.name}统计表（按{table['group_label']}）.xlsx"
-    return _send_workbook(lambda out: xlsx.write_stats_workbook(out, table), name)
+    return xlsx_response(lambda out: xlsx.write_stats_workbook(out, table), name)
 
 
 @bp.route("/campaigns/<code>/findings.xlsx")
@@ -521,7 +494,7 @@ def findings_xlsx(code):
         "filters": xlsx.describe_filters(filters),
     }
     rows = findings.problem_list_rows(user, campaign, filters)
-    return _send_workbook(
+    return xlsx_response(
         lambda out: xlsx.write_problem_list_workbook(out, meta, rows, exported_at=utcnow()),
         f"{campaign.name}问题清单.xlsx",
     )

@@ -83,13 +83,12 @@ def load_user() -> User | None:
     if not raw:
         return None
     try:
-        user, token_id = auth.user_for_token(raw, current_app.config["AUTH_CACHE_SECONDS"])
+        user, _token_id = auth.user_for_token(raw, current_app.config["AUTH_CACHE_SECONDS"])
     except Unauthorized:
         session.pop("token", None)
         return None
     if user.role not in DASHBOARD_ROLES:
         return None
-    g.current_token_id = token_id
     return user
 
 
