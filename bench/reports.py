@@ -12,6 +12,14 @@ size of the ``report`` variants, made from the real photos in ``shared/photos`` 
     .venv/bin/python bench/reports.py                  # the full run
     .venv/bin/python bench/reports.py --findings 200   # a quick one
 
+``--scaling`` measures instead that rendering is linear in the length of the text and
+of the table, for each kind of document: the CPU time of a description of 2,000 short
+lines against one of 500 (and of 4,000 findings against 1,000, of 4,000 overdue findings
+against 1,000) in the same run. Four times the text should take about four times as
+long (goal: under 6x; quadratic work would take 16x).
+
+    .venv/bin/python bench/reports.py --scaling --check
+
 WeasyPrint is a benchmark-only dependency (``pip install weasyprint``); without it the
 WeasyPrint run is skipped.
 """
@@ -37,6 +45,7 @@ SHARED_PHOTOS = ROOT.parent / "shared" / "photos"
 REPORT_SIZE = 1600  # long side of a ``report`` photo variant, in pixels
 GOAL_RATIO = 5.0
 GOAL_RSS_MB = 400.0
+GOAL_SCALING = 6.0  # time ratio allowed for four times the text (linear: 4, quadratic: 16)
 
 sys.path.insert(0, str(ROOT))
 
@@ -282,6 +291,83 @@ def measure(kind: str, args: argparse.Namespace, photo_dir: Path, out: Path) -> 
     return result
 
 
+# --- scaling --------------------------------------------------------------------------
+
+
+def _lines(count: int) -> str:
+    return "\n".join(f"第{n:04d}行油罐区防火堤破损" for n in range(1, count + 1))
+
+
+def _scaling_cases():  # noqa: ANN202 - (name, small, large, render(size, out)) rows
+    from dataclasses import replace
+
+    from reports import (
+        render_campaign_problem_list,
+        render_rectification_report,
+        render_site_problem_list,
+        samples,
+    )
+
+    def site_text(size: int, out: Path) -> int:
+        data = samples.site_problem_list([], findings=1)
+        rows = [replace(data.findings[0], description=_lines(size))]
+        return render_site_problem_list(replace(data, findings=rows), out)
+
+    def site_rows(size: int, out: Path) -> int:
+        return render_site_problem_list(samples.site_problem_list([], findings=size), out)
+
+    def campaign_text(size: int, out: Path) -> int:
+        data = samples.campaign_problem_list([], findings=1, district="东城区")
+        district = data.districts[0]
+        site = district.sites[0]
+        rows = [replace(site.findings[0], description=_lines(size))]
+        sites = [replace(site, findings=rows)]
+        return render_campaign_problem_list(
+            replace(data, districts=[replace(district, sites=sites)]), out
+        )
+
+    def overdue_text(size: int, out: Path) -> int:
+        data = samples.rectification_report()
+        overdue = [replace(data.overdue[0], description=_lines(size))]
+        return render_rectification_report(replace(data, overdue=overdue), out)
+
+    def overdue_rows(size: int, out: Path) -> int:
+        data = samples.rectification_report()
+        overdue = [data.overdue[n % len(data.overdue)] for n in range(size)]
+        return render_rectification_report(replace(data, overdue=overdue), out)
+
+    return [
+        ("site 问题清单, lines of one description", 500, 2000, site_text),
+        ("site 问题清单, findings", 1000, 4000, site_rows),
+        ("campaign 问题清单, lines of one description", 500, 2000, campaign_text),
+        ("整改情况报告, lines of one overdue description", 500, 2000, overdue_text),
+        ("整改情况报告, overdue findings", 1000, 4000, overdue_rows),
+    ]
+
+
+def scaling(workdir: Path) -> bool:
+    """Print the time ratios of the scaling cases; True if all meet the goal."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    out = workdir / "scaling.pdf"
+    cases = _scaling_cases()
+    cases[0][3](10, out)  # load the fonts before anything is timed
+    ok = True
+    print(f"scaling: CPU time for 4x the size, same run (goal: under {GOAL_SCALING:.0f}x)")
+    for name, small, large, render in cases:
+        seconds = []
+        for size in (small, large):
+            start = time.process_time()
+            pages = render(size, out)
+            seconds.append(time.process_time() - start)
+        ratio = seconds[1] / seconds[0]
+        ok &= ratio < GOAL_SCALING
+        print(
+            f"  {name:<44} {small:5d}: {seconds[0]:6.2f} s  {large:5d}: {seconds[1]:6.2f} s "
+            f"({pages} pages)  ratio {ratio:4.1f}x"
+        )
+    return ok
+
+
 def line(name: str, r: dict) -> str:
     return (
         f"{name:<11} {r['seconds']:7.1f} s wall {r['cpu_seconds']:7.1f} s CPU "
@@ -299,12 +385,19 @@ def main() -> None:
     )
     parser.add_argument("--skip-weasyprint", action="store_true")
     parser.add_argument("--check", action="store_true", help="exit 1 if a goal is missed")
+    parser.add_argument(
+        "--scaling", action="store_true", help="only measure that time is linear in the text"
+    )
     parser.add_argument("--child", choices=("reports", "weasyprint"), help=argparse.SUPPRESS)
     parser.add_argument("--photo-dir", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args)
+        return
+    if args.scaling:
+        if not scaling(args.workdir) and args.check:
+            raise SystemExit(1)
         return
 
     photo_dir = args.workdir / "photos"

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from inspect_app.config import INSTANCE_DIR, Config, check_settings
 from inspect_app.errors import error_response
 from inspect_app.extensions import db
+from inspect_app.json_provider import InspectJSONProvider
 
 
 def create_app(config: type | dict | None = None) -> Flask:
@@ -23,9 +24,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     elif config is not None:
         app.config.from_object(config)
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
-    # Chinese stays readable in responses; keys keep the order of the schemas.
-    app.json.ensure_ascii = False
-    app.json.sort_keys = False
+    app.json = InspectJSONProvider(app)
     _prepare_database_url(app)
     check_settings(app.config)
     if not app.config["SECRET_KEY"]:

@@ -205,6 +205,8 @@ def worker(queue, burst) -> None:
     from redis.exceptions import ConnectionError as RedisConnectionError
     from rq import Queue, SimpleWorker
 
+    from inspect_app.documents.jobs import revive_stale
+
     connection = Redis.from_url(app.config["REDIS_URL"])
     try:
         connection.ping()
@@ -214,6 +216,10 @@ def worker(queue, burst) -> None:
     click.echo(f"inspect-app worker: 等待报表任务 (queue {name})")
     # SimpleWorker runs jobs in this process, inside the app context made once here.
     with app.app_context():
+        # Jobs whose worker died mid-job are queued again (or failed) before we start.
+        revived = revive_stale()
+        if revived:
+            click.echo(f"inspect-app worker: {revived} 个中断的报表任务已重新排队")
         SimpleWorker([Queue(name, connection=connection)], connection=connection).work(
             burst=burst, with_scheduler=False
         )

@@ -39,9 +39,15 @@ class Config:
     # JPEGs are 3-8 MB, HEIC less; 25 MB leaves room for a RAW-ish camera export).
     MAX_PHOTO_BYTES = int(os.environ.get("INSPECT_MAX_PHOTO_BYTES", str(25 * 1024 * 1024)))
     MAX_JSON_BYTES = int(os.environ.get("INSPECT_MAX_JSON_BYTES", str(2 * 1024 * 1024)))
-    # Campaign documents with more findings than this are made in the background (202 + job).
+    # Documents with more findings than this are made in the background (202 + job).
     REPORT_SYNC_MAX_FINDINGS = int(os.environ.get("INSPECT_REPORT_SYNC_MAX_FINDINGS", "300"))
     REPORT_QUEUE = os.environ.get("INSPECT_REPORT_QUEUE", "inspect-reports")
+    # A background job's worker renews its lease while it runs; a job whose lease ran out
+    # (its worker died) is handed out again, up to REPORT_JOB_ATTEMPTS times in all. A
+    # queued job has REPORT_JOB_PICKUP_SECONDS to be taken by a worker.
+    REPORT_JOB_LEASE_SECONDS = float(os.environ.get("INSPECT_REPORT_JOB_LEASE_SECONDS", "60"))
+    REPORT_JOB_PICKUP_SECONDS = float(os.environ.get("INSPECT_REPORT_JOB_PICKUP_SECONDS", "600"))
+    REPORT_JOB_ATTEMPTS = int(os.environ.get("INSPECT_REPORT_JOB_ATTEMPTS", "3"))
     TESTING = False
     JSON_SORT_KEYS = False
 

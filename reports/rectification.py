@@ -56,7 +56,7 @@ from .layout import (
     make_styles,
     markup,
 )
-from .tables import base_table_commands, split_tall_row
+from .tables import PagedTable, base_table_commands, split_tall_row
 
 DOC_KIND = "整改情况报告"
 BAR_COLOR = colors.HexColor("#3F5F7F")
@@ -290,7 +290,7 @@ def _rate_table(rows: Sequence[RateRow], styles: Styles, width: float) -> Table:
 
 def _overdue_table(
     rows: Sequence[OverdueFinding], styles: Styles, width: float, height: float, today: date
-) -> Table:
+) -> PagedTable:
     head = [
         "序号",
         "区域",
@@ -322,12 +322,16 @@ def _overdue_table(
             CellParagraph(markup(r.responsible_unit), cell),
             CellParagraph(STATUS_LABELS[r.status], center),
         ]
+        first = len(data)
         data.extend(split_tall_row(cells, col_widths, height))
+        if len(data) - 1 > first:  # continued rows read as one cell: no gap between them
+            rules.append(("BOTTOMPADDING", (0, first), (-1, len(data) - 2), 0))
+            rules.append(("TOPPADDING", (0, first + 1), (-1, len(data) - 1), 0))
         rules.append(("LINEBELOW", (0, len(data) - 1), (-1, len(data) - 1), 0.5, RULE))
-    table = LongTable(data, colWidths=col_widths, repeatRows=1)
     # Ruled per finding, so a description continued in a second row reads as one cell.
-    table.setStyle(_grid(styles, [("VALIGN", (0, 1), (-1, -1), "TOP"), *rules], every_row=False))
-    return table
+    # Thousands of overdue findings are usual in a large campaign: laid out page by page.
+    grid = _grid(styles, [("VALIGN", (0, 1), (-1, -1), "TOP"), *rules], every_row=False)
+    return PagedTable(data, col_widths, grid.getCommands())
 
 
 def _enforcement_table(e: EnforcementFigures, styles: Styles, width: float) -> Table:

@@ -1,8 +1,8 @@
 """Tables shared by the problem lists: the problem table, site details, signatures.
 
-The problem table is a ``LongTable`` (row heights are worked out only for the rows that
-fit the current page, so a long table does not get slower page by page) with the header
-row repeated on every page. A table row never runs off the page: a finding too tall for
+The problem table is a ``PagedTable``: laid out a page at a time as a ``LongTable`` of the
+rows that page shows, with the header row repeated on every page, so that each page costs
+what it shows however long the table. A table row never runs off the page: a finding too tall for
 a row of a reasonable height (a description of thousands of characters) continues over
 several rows, its text cut between lines (``split_tall_row``). Photos follow their
 finding as rows of ``PhotoStrip`` spanning the full width.
@@ -13,8 +13,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, LongTable, Paragraph, Table, TableStyle
+from reportlab.platypus.paragraph import FragLine, ParaLines
 
 from .data import SEVERITY_LABELS, STATUS_LABELS, FindingRow, InspectionVisit, SiteInfo
 from .layout import (
@@ -53,6 +55,119 @@ PIECE_SHARE = 0.2
 PHOTO_LABEL = "图"  # captions read 图3-1: first photo of the finding numbered 3
 
 
+class PagedTable(Flowable):
+    """A long table laid out a page at a time: a LongTable of just the rows that page
+    needs (the header row, then the rows from where the last page stopped).
+
+    reportlab splits a table at a page end by making a new table of all the rows left,
+    which copies and re-sorts every style command of the rest: with thousands of rows
+    (a site with 10,000 findings, a description cut into hundreds of rows) each page
+    costs as much as the whole table, and the document is quadratic in its length.
+    Here a page costs what it shows.
+
+    ``commands`` use coordinates of the whole table (row 0 the header). A command whose
+    rows are both body rows (>= ``header_rows``) belongs to those rows and is cut to the
+    rows of each page; any other (negative rows, the header row) applies to every page.
+    """
+
+    FIRST_WINDOW = 32  # body rows tried first; doubled until the page is full
+
+    def __init__(
+        self,
+        rows: Sequence[Sequence[Flowable | str]],
+        col_widths: Sequence[float],
+        commands: Sequence[tuple],
+        *,
+        header_rows: int = 1,
+        h_align: str = "LEFT",
+        _index: tuple | None = None,
+        _start: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.rows = rows
+        self.col_widths = list(col_widths)
+        self.header_rows = header_rows
+        self.hAlign = h_align
+        self.start = header_rows if _start is None else _start
+        if _index is None:
+            _index = self._index_commands(commands, header_rows)
+        self._index = _index
+        self._fitted: Table | None = None
+
+    @staticmethod
+    def _index_commands(commands: Sequence[tuple], header_rows: int) -> tuple:
+        every_page: list[tuple] = []
+        by_first_row: dict[int, list[tuple]] = {}
+        reach = 0  # rows the longest row command covers, to know how far back to look
+        for command in commands:
+            (_c0, r0), (_c1, r1) = command[1], command[2]
+            if r0 >= header_rows and r1 >= header_rows:
+                by_first_row.setdefault(r0, []).append(command)
+                reach = max(reach, r1 - r0)
+            else:
+                every_page.append(command)
+        return every_page, by_first_row, reach
+
+    def _table(self, stop: int) -> Table:
+        every_page, by_first_row, reach = self._index
+        start, head = self.start, self.header_rows
+        shift = head - start
+        commands = list(every_page)
+        for first in range(max(head, start - reach), stop):
+            for name, (c0, r0), (c1, r1), *values in by_first_row.get(first, ()):
+                if r1 < start:
+                    continue
+                top, bottom = max(r0, start) + shift, min(r1, stop - 1) + shift
+                commands.append((name, (c0, top), (c1, bottom), *values))
+        rows = [*self.rows[:head], *self.rows[start:stop]]
+        table = LongTable(rows, colWidths=self.col_widths, repeatRows=head, hAlign=self.hAlign)
+        table.setStyle(TableStyle(commands))
+        return table
+
+    def _window(self, avail_width: float, avail_height: float) -> tuple[Table, float, bool]:
+        """The table of the next rows: all the rest if they fit, else enough to fill."""
+        size = self.FIRST_WINDOW
+        while True:
+            stop = min(len(self.rows), self.start + size)
+            table = self._table(stop)
+            width, height = table.wrap(avail_width, avail_height)
+            if stop == len(self.rows) or height > avail_height:
+                return table, width, stop == len(self.rows) and height <= avail_height
+            size *= 2
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        table, width, fits = self._window(avail_width, avail_height)
+        self._fitted = table if fits else None
+        self.width, self.height = width, table._height if fits else avail_height + 1
+        return self.width, self.height
+
+    def split(self, avail_width: float, avail_height: float) -> list[Flowable]:
+        table, _width, fits = self._window(avail_width, avail_height)
+        if fits:
+            return [table]
+        parts = table.split(avail_width, avail_height)
+        if len(parts) != 2:
+            return []
+        taken = len(parts[0]._cellvalues) - self.header_rows
+        if taken <= 0:
+            return []
+        rest = PagedTable(
+            self.rows,
+            self.col_widths,
+            (),
+            header_rows=self.header_rows,
+            h_align=self.hAlign,
+            _index=self._index,
+            _start=self.start + taken,
+        )
+        return [parts[0], rest]
+
+    def draw(self) -> None:
+        if self._fitted is None:  # wrap() said it fits, so it was made there
+            self._fitted = self._window(self.width, 1e9)[0]
+        self._fitted.drawOn(self.canv, 0, 0)
+
+
 def base_table_commands(styles: Styles) -> list[tuple]:
     """Commands every table gets. The FONT matters even though every cell holds a
     Paragraph: reportlab sets the cell font for empty and spanned cells too, and its
@@ -70,7 +185,7 @@ def problem_table(
     max_height: float,
     today: date,
     photos_inline: bool = True,
-) -> Table:
+) -> PagedTable:
     """The 问题清单 table: one row per finding, numbered from 1, its photos beneath it
     (or nowhere, with ``photos_inline=False``: see ``photo_grid``).
 
@@ -133,9 +248,7 @@ def problem_table(
     if not findings:
         rows.append([CellParagraph("无", styles.cell_center)] + [""] * (len(PROBLEM_COLUMNS) - 1))
         commands.append(("SPAN", (0, 1), (-1, 1)))
-    table = LongTable(rows, colWidths=col_widths, repeatRows=1, hAlign="LEFT")
-    table.setStyle(TableStyle(commands))
-    return table
+    return PagedTable(rows, col_widths, commands)
 
 
 def split_tall_row(
@@ -160,16 +273,47 @@ def split_tall_row(
         return [list(cells)]
     piece = frame_height * PIECE_SHARE
     for cell, col_width in zip(cells, col_widths, strict=True):
-        avail = col_width - PAD - PAD
-        parts = [cell]
-        while isinstance(parts[-1], Paragraph) and parts[-1].wrap(avail, piece)[1] > piece:
-            pieces = parts[-1].split(avail, piece)
-            if len(pieces) != 2:
-                break
-            parts[-1:] = pieces
-        columns.append(parts)
+        if isinstance(cell, Paragraph):
+            columns.append(cut_paragraph(cell, col_width - PAD - PAD, piece))
+        else:
+            columns.append([cell])
     count = max(len(parts) for parts in columns)
     return [[parts[i] if i < len(parts) else "" for parts in columns] for i in range(count)]
+
+
+def cut_paragraph(para: Paragraph, avail_width: float, height: float) -> list[Paragraph]:
+    """``para`` cut between lines into pieces at most ``height`` tall, in one pass.
+
+    The lines are broken once, at ``avail_width``, and each piece takes its share of
+    them, as reportlab's own ``Paragraph.split`` does for the part that fits. Calling
+    ``split`` again on the rest, piece by piece, would break the whole remaining text
+    anew for every piece: quadratic in the length of the text (a description of 2,000
+    short lines took 20 s).
+    """
+    para.wrap(avail_width, height)
+    style = para.style
+    lines = para.blPara.lines
+    per_piece = max(1, int(height / style.leading))
+    if len(lines) <= per_piece or getattr(style, "autoLeading", "") not in ("", "off"):
+        return [para]
+    cut = para._get_split_blParaFunc()
+    later_style = style
+    if style.firstLineIndent:  # the lines after the first were broken without it
+        later_style = ParagraphStyle(f"{style.name}-continued", parent=style, firstLineIndent=0)
+    pieces: list[Paragraph] = []
+    for start in range(0, len(lines), per_piece):
+        stop = min(start + per_piece, len(lines))
+        part_style = style if start == 0 else later_style
+        part = type(para)(None, part_style, frags=cut(para.blPara, start, stop))
+        # What reportlab's split gives the first part: the lines already broken, so that
+        # wrap() reuses them instead of breaking the text again.
+        part.blPara = ParaLines(kind=1, lines=lines[start:stop], aH=height, aW=avail_width)
+        last = lines[stop - 1]
+        part._JustifyLast = not (isinstance(last, FragLine) and getattr(last, "lineBreak", False))
+        part._splitpara = 1
+        part.width, part.height = avail_width, (stop - start) * style.leading
+        pieces.append(part)
+    return pieces
 
 
 def photo_grid(

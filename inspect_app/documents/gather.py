@@ -275,14 +275,19 @@ def rectification_report(
     )
 
 
-def count_findings(user: User, code: str, district: str | None = None, statuses=()) -> int:
-    """How big a campaign document will be: decides whether it is made in the background."""
+def count_findings(
+    user: User, code: str, district: str | None = None, statuses=(), *, site_id: int | None = None
+) -> int:
+    """How big a document will be (the findings it lists, of a campaign, a district or
+    one site): decides whether it is made in the background."""
     campaign = campaign_by_code(code)
     query = select(func.count()).where(
         Finding.campaign_id == campaign.id,
         Finding.status != "voided",
         district_filter(user, Finding.district),
     )
+    if site_id is not None:
+        query = query.where(Finding.site_id == site_id)
     if district:
         query = query.where(Finding.district == district)
     if statuses:

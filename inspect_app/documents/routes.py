@@ -1,8 +1,8 @@
 """PDF downloads: a site's 问题清单, a campaign's 问题清单 and rectification report, jobs.
 
-Small documents are made within the request. A campaign document with more findings
-than ``REPORT_SYNC_MAX_FINDINGS`` is made in the background: the answer is 202 with
-a job to poll (``GET /jobs/{id}``), then the file (``GET /jobs/{id}/file``).
+Small documents are made within the request. A document with more findings than
+``REPORT_SYNC_MAX_FINDINGS`` (a site's, a campaign's) is made in the background: the
+answer is 202 with a job to poll (``GET /jobs/{id}``), then the file (``GET /jobs/{id}/file``).
 """
 
 import os
@@ -39,19 +39,23 @@ def send_pdf_now(kind: str, params: dict, download_name: str):
 
 
 def _job_response(job, new: bool):
+    # Dumped with the job schema here: a bare dict would be jsonified as it stands.
     view = jobs.job_view(job)
-    return view, 202, {"Location": view["url"]}
+    return JobSchema().dump(view), 202, {"Location": view["url"]}
 
 
 @blp.route("/sites/<int:site_id>/problem-list.pdf")
 @blp.arguments(SiteDocumentQuerySchema, location="query")
-@blp.response(200, description="问题清单 PDF", content_type="application/pdf")
+@blp.response(200, description="问题清单 PDF, made at once", content_type="application/pdf")
+@blp.alt_response(202, schema=JobSchema, description="Large: made in the background; poll url")
 @blp.errors(404, 422)
 @protected(blp)
 def site_problem_list(query, site_id):
     """问题清单 of one site in one campaign, to hand to the site at the end of an inspection."""
     site = visible_site(site_id, g.current_user)
     params = {"site_id": site.id, "campaign": query["campaign"]}
+    if jobs.in_background(g.current_user, "site_problem_list", params):
+        return _job_response(*jobs.submit(g.current_user, "site_problem_list", params))
     return send_pdf_now("site_problem_list", params, f"问题清单-{site.name}.pdf")
 
 
@@ -89,7 +93,7 @@ def rectification_report(query, code):
 @blp.errors(404)
 @protected(blp)
 def get_job(job_id):
-    """State of a background document job."""
+    """State of a background document job (handed out again if its worker died)."""
     return jobs.job_view(jobs.visible_job(g.current_user, job_id))
 
 

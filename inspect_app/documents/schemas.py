@@ -37,7 +37,10 @@ class JobSchema(Schema):
     status = fields.String(metadata={"enum": ["queued", "running", "done", "failed"]})
     pages = fields.Integer(allow_none=True)
     error = fields.String(allow_none=True)
-    created_at = fields.DateTime()
-    finished_at = fields.DateTime(allow_none=True)
+    attempts = fields.Integer(
+        metadata={"description": "times handed to a worker (retried if one dies)"}
+    )
+    created_at = fields.DateTime(metadata={"description": "ISO 8601 with offset"})
+    finished_at = fields.DateTime(allow_none=True, metadata={"description": "ISO 8601 with offset"})
     url = fields.String(metadata={"description": "poll here"})
     download_url = fields.String(allow_none=True, metadata={"description": "the PDF, once done"})

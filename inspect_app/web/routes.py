@@ -418,6 +418,9 @@ def site_problem_list(site_id):
     site = visible_site(site_id, g.current_user)
     code = campaign_by_code(request.args.get("campaign", "")).code
     params = {"site_id": site.id, "campaign": code}
+    if jobs.in_background(g.current_user, "site_problem_list", params):
+        job, _new = jobs.submit(g.current_user, "site_problem_list", params)
+        return redirect(url_for("web.job", job_id=job.id))
     return send_pdf_now("site_problem_list", params, f"问题清单-{site.name}.pdf")
 
 
