@@ -14,7 +14,6 @@ unit of work, and its answer is built from what was written.
 
 import hashlib
 import json
-from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, delete, insert, select
@@ -26,7 +25,7 @@ from inspect_app.auth.models import User
 from inspect_app.campaigns.models import Campaign, ChecklistItem, ChecklistVersion
 from inspect_app.campaigns.services import CampaignRef, ChecklistRef, checklist_ref
 from inspect_app.db_types import utcnow
-from inspect_app.domain import TIMEZONE
+from inspect_app.domain import TIMEZONE, add_days
 from inspect_app.errors import Conflict, Invalid, NotFound
 from inspect_app.extensions import db
 from inspect_app.findings.models import Finding, FindingPhoto, RectificationEvent
@@ -398,7 +397,7 @@ def _status(final: bool, missing: list[str]) -> str:
 
 def default_deadline(campaign, severity: str, inspected_on):
     days = campaign.key_deadline_days if severity == "key" else campaign.general_deadline_days
-    return inspected_on + timedelta(days=days)
+    return add_days(inspected_on, days)
 
 
 def missing_photos(inspection_id: int) -> list[str]:
