@@ -151,7 +151,8 @@ def _existing(uuid: str):
 
 def _against_existing(user: User, existing, digest: str) -> dict | None:
     if existing.inspector_id != user.id:
-        raise Conflict("该检查编号已被其他检查员的记录使用")
+        # Whose it is stays unsaid: it may be a record of another district.
+        raise Conflict(TAKEN)
     if existing.body_digest == digest:
         return inspection_result(existing)
     if existing.final:
