@@ -171,7 +171,9 @@ class ActorSchema(Schema):
 
 class EventSchema(Schema):
     id = fields.Integer()
-    action = fields.String(metadata={"description": "record, fix_on_spot, or a client action"})
+    action = fields.String(
+        metadata={"description": "record, fix_on_spot, withdraw (撤回), or a client action"}
+    )
     action_label = fields.String()
     from_status = fields.String(allow_none=True)
     to_status = fields.String()
