@@ -1,5 +1,6 @@
 """Column types that behave the same on SQLite and PostgreSQL."""
 
+import re
 from datetime import UTC, datetime
 
 from sqlalchemy import JSON, DateTime
@@ -9,6 +10,18 @@ from sqlalchemy.types import TypeDecorator
 # The largest value an INTEGER column (ids, sync positions) holds on PostgreSQL; a larger
 # number in a request cannot name a row, and binding it would fail in the database.
 MAX_INT = 2**31 - 1
+_ROW_ID = re.compile(r"[0-9]{1,10}")
+
+
+def parse_row_id(text: str) -> int | None:
+    """The row id a text from a request names, or None if it can name no row.
+
+    ASCII digits only: ``str.isdigit`` also takes "¹" or "①", which ``int`` refuses.
+    """
+    if not _ROW_ID.fullmatch(text):
+        return None
+    value = int(text)
+    return value if 0 < value <= MAX_INT else None
 
 
 class UTCDateTime(TypeDecorator):

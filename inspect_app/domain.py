@@ -5,6 +5,8 @@ Chinese names of districts and site types as they appear in the notices, and the
 English codes of the contract for severities, answers, roles and statuses.
 """
 
+from datetime import date, timedelta
+
 # 格尔木市 districts and townships an inspector can be assigned to.
 DISTRICTS: tuple[str, ...] = (
     "东城区",
@@ -69,3 +71,15 @@ ENFORCEMENT_KINDS = {
 DEFAULT_DEADLINE_DAYS = {"general": 7, "key": 30}
 
 TIMEZONE = "Asia/Shanghai"
+
+# The plausible window of every time and date the API takes (inspection times, deadlines,
+# filters): the campaigns are of this century. Anything outside is a typing or clock
+# slip, and refusing it keeps every conversion and date sum far from datetime's limits.
+EARLIEST_DATE = date(2000, 1, 1)
+LATEST_DATE = date(2100, 12, 31)
+
+
+def add_days(day: date, days: int) -> date:
+    """``day`` plus ``days``, held at LATEST_DATE: a deadline never overflows the calendar."""
+    room = (LATEST_DATE - day).days
+    return LATEST_DATE if days >= room else day + timedelta(days=days)

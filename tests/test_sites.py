@@ -82,6 +82,27 @@ def test_duplicate_credit_code_or_name_in_district_is_409(client, east):
     assert_error(same_name, 409, "conflict")
 
 
+def test_a_credit_code_of_another_districts_site_is_409_without_naming_it(client, east, make_site):
+    code = valid_code()
+    west = make_site(name="西城秘密油库", district="西城区", credit_code=code)
+    response = client.post("/api/v1/sites", json=new_site(credit_code=code), headers=east)
+    error = assert_error(response, 409, "conflict")
+    assert error["message"] == "该统一社会信用代码已登记"
+    raw = response.get_data(as_text=True)
+    assert "西城" not in raw and str(west) not in raw
+
+
+def test_a_credit_code_in_the_callers_district_names_the_site(client, east, make_site):
+    code = valid_code()
+    mine = make_site(name="东城油库", district="东城区", credit_code=code)
+    error = assert_error(
+        client.post("/api/v1/sites", json=new_site(credit_code=code), headers=east),
+        409,
+        "conflict",
+    )
+    assert "东城油库" in error["message"] and str(mine) in error["message"]
+
+
 def test_registering_in_another_district_is_forbidden(client, east):
     assert_error(
         client.post("/api/v1/sites", json=new_site(district="西城区"), headers=east),

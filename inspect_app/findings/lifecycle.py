@@ -73,8 +73,9 @@ MOVES: dict[str, Move] = {
 
 ACTIONS: tuple[str, ...] = tuple(MOVES)
 
-# Events the inspection service writes when a finding is recorded; not client actions.
-ACTION_LABELS = {"record": "现场发现", "fix_on_spot": "立行立改"} | {
+# Events the inspection service writes when a finding is recorded, or withdrawn (撤回) from
+# a draft the inspector replaced without it; not client actions.
+ACTION_LABELS = {"record": "现场发现", "fix_on_spot": "立行立改", "withdraw": "撤回"} | {
     move.action: move.label for move in MOVES.values()
 }
 

@@ -60,6 +60,9 @@ class Finding(db.Model):
     responsible_department: Mapped[str | None] = mapped_column(String(200))
     found_at: Mapped[datetime] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when a replaced draft no longer holds the finding: it is voided by a "withdraw"
+    # event and stays as a tombstone (deleted in the sync feed), never deleted silently.
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sync_seq: Mapped[int] = mapped_column(BigInteger, default=0, index=True)

@@ -11,6 +11,7 @@ from inspect_app.domain import (
     SEVERITIES,
 )
 from inspect_app.findings.lifecycle import ACTIONS, MOVES
+from inspect_app.inputs import Day, Text
 from inspect_app.inspections.schemas import SHA256
 from inspect_app.sites.schemas import ROW_ID
 
@@ -33,7 +34,7 @@ class EnforcementInSchema(Schema):
         validate=validate.Range(min=1, max=MAX_FINE_YUAN),
         metadata={"description": "罚款金额（元）; required for kind=fine, refused otherwise"},
     )
-    note = fields.String(load_default="", validate=validate.Length(max=2000))
+    note = Text(2000, load_default="")
 
     @validates_schema
     def _fine_needs_amount(self, data, **_kwargs):
@@ -68,9 +69,9 @@ class EventInSchema(Schema):
             )
         },
     )
-    note = fields.String(
+    note = Text(
+        2000,
         load_default="",
-        validate=validate.Length(max=2000),
         metadata={"description": "Required for reject, void (the reason) and extend"},
     )
     photos = fields.List(
@@ -85,7 +86,7 @@ class EventInSchema(Schema):
             )
         },
     )
-    deadline = fields.Date(
+    deadline = Day(
         load_default=None,
         allow_none=True,
         metadata={
@@ -170,7 +171,9 @@ class ActorSchema(Schema):
 
 class EventSchema(Schema):
     id = fields.Integer()
-    action = fields.String(metadata={"description": "record, fix_on_spot, or a client action"})
+    action = fields.String(
+        metadata={"description": "record, fix_on_spot, withdraw (撤回), or a client action"}
+    )
     action_label = fields.String()
     from_status = fields.String(allow_none=True)
     to_status = fields.String()

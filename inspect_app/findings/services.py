@@ -20,7 +20,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from inspect_app.auth.models import User
 from inspect_app.campaigns.models import Campaign, ChecklistItem
 from inspect_app.campaigns.services import campaign_by_code
-from inspect_app.db_types import utcnow
+from inspect_app.db_types import parse_row_id, utcnow
 from inspect_app.domain import ENFORCEMENT_KINDS, FINDING_STATUS_LABELS
 from inspect_app.errors import Conflict, Invalid, NotFound
 from inspect_app.extensions import db
@@ -38,8 +38,9 @@ from inspect_app.sync.services import next_seq
 
 def _ref_condition(ref: str):
     """``{id}`` in a path is the server's integer id or the phone's UUID."""
-    if ref.isdigit() and len(ref) <= 18:
-        return Finding.id == int(ref)
+    row_id = parse_row_id(ref)
+    if row_id is not None:
+        return Finding.id == row_id
     try:
         return Finding.uuid == str(uuid_module.UUID(ref))
     except ValueError:

@@ -19,6 +19,7 @@ from marshmallow import ValidationError
 
 from inspect_app.db_types import MAX_INT
 from inspect_app.domain import ANSWER_RESULTS, SEVERITIES
+from inspect_app.inputs import INVISIBLE
 from inspect_app.inspections.schemas import InspectionInSchema
 from inspect_app.sites.schemas import LAT_RANGE, LON_RANGE
 
@@ -150,6 +151,9 @@ def _coordinate(value, bounds: tuple[float, float]) -> float:
 
 def _text(value, shortest: int, longest: int | None) -> str:
     if type(value) is not str or len(value) < shortest:
+        raise _NotPlain
+    # The schema's text fields drop invisible format characters; a text with one is not plain.
+    if INVISIBLE.search(value):
         raise _NotPlain
     if longest is not None and len(value) > longest:
         raise _NotPlain

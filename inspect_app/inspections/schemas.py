@@ -3,6 +3,7 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from inspect_app.domain import ANSWER_RESULTS, SEVERITIES
+from inspect_app.inputs import Day, Text, Time
 from inspect_app.sites.schemas import LAT_RANGE, LON_RANGE, ROW_ID
 
 SHA256 = validate.Regexp(r"^[0-9a-f]{64}$", error="应为 64 位小写十六进制 SHA-256")
@@ -16,30 +17,30 @@ class LocationSchema(Schema):
 class AnswerSchema(Schema):
     item_code = fields.String(required=True, validate=validate.Length(min=1, max=32))
     result = fields.String(required=True, validate=validate.OneOf(ANSWER_RESULTS))
-    note = fields.String(load_default="", validate=validate.Length(max=2000))
+    note = Text(2000, load_default="")
 
 
 class FindingInSchema(Schema):
     id = fields.UUID(required=True, metadata={"description": "Made by the phone"})
     item_code = fields.String(required=True, validate=validate.Length(min=1, max=32))
-    description = fields.String(required=True, validate=validate.Length(min=1, max=4000))
+    description = Text(4000, min_length=1, required=True)
     severity = fields.String(
         load_default=None,
         validate=validate.OneOf(SEVERITIES),
         metadata={"description": "general 一般问题 / key 重点问题; default: the item's"},
     )
     major_hazard = fields.Boolean(load_default=False, metadata={"description": "重大事故隐患"})
-    requirement = fields.String(load_default="", validate=validate.Length(max=2000))
-    deadline = fields.Date(
+    requirement = Text(2000, load_default="")
+    deadline = Day(
         load_default=None,
         metadata={"description": "整改时限; default: the campaign's days for the severity"},
     )
     fixed_on_spot = fields.Boolean(
         load_default=False, metadata={"description": "立行立改: needs an evidence photo"}
     )
-    responsible_department = fields.String(
+    responsible_department = Text(
+        200,
         load_default=None,
-        validate=validate.Length(max=200),
         metadata={"description": "责任单位; default: the item's lead department"},
     )
     photos = fields.List(fields.String(validate=SHA256), load_default=list)
@@ -49,8 +50,8 @@ class InspectionInSchema(Schema):
     campaign = fields.String(required=True)
     checklist_version = fields.Integer(required=True, validate=ROW_ID)
     site_id = fields.Integer(required=True, validate=ROW_ID)
-    started_at = fields.AwareDateTime(required=True)
-    finished_at = fields.AwareDateTime(load_default=None)
+    started_at = Time(required=True)
+    finished_at = Time(load_default=None)
     location = fields.Nested(LocationSchema, load_default=None, allow_none=True)
     answers = fields.List(fields.Nested(AnswerSchema), load_default=list)
     findings = fields.List(fields.Nested(FindingInSchema), load_default=list)

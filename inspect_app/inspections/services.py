@@ -7,6 +7,12 @@ may be replaced until it is final. Everything of one inspection (answers,
 findings, their photos and first events) is written in the request's one
 transaction.
 
+Replacing a draft deletes nothing that was synced: a team lead's phone may already
+hold its findings from the feed. Findings the new body keeps (same id) are updated
+in place and keep their server id; findings it drops are withdrawn (撤回): voided by
+a "withdraw" event of the inspector, marked ``withdrawn_at``, and shown in the feed
+as a tombstone (``deleted``), the way sites are.
+
 This is the phones' busiest write, so it is written with a handful of Core
 statements (one per table, several rows each) rather than through the ORM's
 unit of work, and its answer is built from what was written.
@@ -14,10 +20,9 @@ unit of work, and its answer is built from what was written.
 
 import hashlib
 import json
-from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -26,7 +31,7 @@ from inspect_app.auth.models import User
 from inspect_app.campaigns.models import Campaign, ChecklistItem, ChecklistVersion
 from inspect_app.campaigns.services import CampaignRef, ChecklistRef, checklist_ref
 from inspect_app.db_types import utcnow
-from inspect_app.domain import TIMEZONE
+from inspect_app.domain import TIMEZONE, add_days
 from inspect_app.errors import Conflict, Invalid, NotFound
 from inspect_app.extensions import db
 from inspect_app.findings.models import Finding, FindingPhoto, RectificationEvent
@@ -66,6 +71,79 @@ _INSERT_FINDINGS = insert(_findings).returning(_findings.c.id, sort_by_parameter
 _INSERT_EVENTS = insert(_events)
 _INSERT_FINDING_PHOTOS = insert(_finding_photos)
 _UPLOADED = select(Photo.sha256).where(Photo.sha256.in_(bindparam("photos", expanding=True)))
+
+# Replacing a draft: the inspection row and its findings are updated in place.
+_REPLACED_COLUMNS = (
+    "campaign_id",
+    "checklist_version_id",
+    "site_id",
+    "started_at",
+    "finished_at",
+    "lat",
+    "lon",
+    "final",
+    "body_digest",
+    "updated_at",
+)
+# "AND body_digest = <as read>": a concurrent replacement of the same draft updates no row.
+_REPLACE_INSPECTION = (
+    update(_inspections)
+    .where(
+        _inspections.c.id == bindparam("b_id"),
+        _inspections.c.body_digest == bindparam("b_digest"),
+    )
+    .values({name: bindparam(f"v_{name}") for name in _REPLACED_COLUMNS})
+    .returning(_inspections.c.id)
+)
+_DRAFT_FINDINGS = select(
+    _findings.c.id, _findings.c.uuid, _findings.c.status, _findings.c.closed_at
+).where(_findings.c.inspection_id == bindparam("inspection_id"))
+_KEPT_COLUMNS = (
+    "campaign_id",
+    "site_id",
+    "item_id",
+    "district",
+    "description",
+    "severity",
+    "major_hazard",
+    "requirement",
+    "deadline",
+    "fixed_on_spot",
+    "status",
+    "responsible_department",
+    "found_at",
+    "closed_at",
+    "withdrawn_at",
+    "updated_at",
+    "sync_seq",
+)
+# Bumping version makes an ORM reader of the old row (a lifecycle move) collide, as it should.
+_UPDATE_FINDINGS = (
+    update(_findings)
+    .where(_findings.c.id == bindparam("b_id"))
+    .values(
+        {name: bindparam(f"v_{name}") for name in _KEPT_COLUMNS}
+        | {"version": _findings.c.version + 1}
+    )
+)
+# Withdrawing changes only this; the rest of the row stays as the team lead saw it.
+_WITHDRAWN_COLUMNS = ("status", "closed_at", "withdrawn_at", "updated_at", "sync_seq")
+_WITHDRAW_FINDINGS = (
+    update(_findings)
+    .where(_findings.c.id == bindparam("b_id"))
+    .values(
+        {name: bindparam(f"v_{name}") for name in _WITHDRAWN_COLUMNS}
+        | {"version": _findings.c.version + 1}
+    )
+)
+_DELETE_FINDING_PHOTOS = delete(_finding_photos).where(
+    _finding_photos.c.finding_id.in_(bindparam("finding_ids", expanding=True))
+)
+WITHDRAWN_NOTE = "检查员修改草稿时撤回"
+RESTORED_NOTE = "检查员修改草稿时恢复"
+REVISED_NOTE = "检查员修改草稿：改为待整改"
+# Events a draft's findings carry before anyone else has moved them.
+_DRAFT_ACTIONS = ("record", "fix_on_spot", "withdraw")
 
 
 def body_digest(data: dict) -> str:
@@ -119,9 +197,8 @@ def put_inspection(
             outcome = _against_existing(user, existing, digest)
             if outcome is not None:
                 return outcome, False
-            _remove_draft(existing.id)
             replaced = True
-            result = _store(*store)
+            result = _replace_draft(existing, *store)
             if result is None:
                 # Another request replaced the same draft a moment before.
                 other = _existing(uuid)
@@ -152,7 +229,8 @@ def _existing(uuid: str):
 
 def _against_existing(user: User, existing, digest: str) -> dict | None:
     if existing.inspector_id != user.id:
-        raise Conflict("该检查编号已被其他检查员的记录使用")
+        # Whose it is stays unsaid: it may be a record of another district.
+        raise Conflict(TAKEN)
     if existing.body_digest == digest:
         return inspection_result(existing)
     if existing.final:
@@ -162,7 +240,7 @@ def _against_existing(user: User, existing, digest: str) -> dict | None:
         .join(Finding, Finding.id == RectificationEvent.finding_id)
         .where(
             Finding.inspection_id == existing.id,
-            RectificationEvent.action.not_in(("record", "fix_on_spot")),
+            RectificationEvent.action.not_in(_DRAFT_ACTIONS),
         )
         .limit(1)
     )
@@ -229,15 +307,156 @@ def _summary(problems: dict[str, list[str]]) -> str:
     return f"检查记录有误：{first}{more}"
 
 
-def _remove_draft(inspection_id: int) -> None:
-    """A draft is not yet an official record: replacing it removes what it had."""
+def _replace_draft(
+    existing,
+    user: User,
+    uuid: str,
+    data: dict,
+    digest: str,
+    campaign: CampaignRef,
+    checklist: ChecklistRef,
+    district: str,
+) -> dict | None:
+    """Replace the draft in place; None if another request replaced it a moment before.
+
+    Answers are not synced and are written afresh. Findings are matched by the phone's
+    id: kept ones are updated (same server id, their history kept and added to when
+    their status changes), new ones inserted, dropped ones withdrawn.
+    """
     connection = db.session.connection()
-    finding_ids = select(_findings.c.id).where(_findings.c.inspection_id == inspection_id)
-    connection.execute(delete(_events).where(_events.c.finding_id.in_(finding_ids)))
-    connection.execute(delete(_finding_photos).where(_finding_photos.c.finding_id.in_(finding_ids)))
-    connection.execute(delete(_findings).where(_findings.c.inspection_id == inspection_id))
+    items = checklist.items
+    now = utcnow()
+    location = data.get("location") or {}
+    values = {
+        "campaign_id": campaign.id,
+        "checklist_version_id": checklist.id,
+        "site_id": data["site_id"],
+        "started_at": data["started_at"],
+        "finished_at": data.get("finished_at"),
+        "lat": location.get("lat"),
+        "lon": location.get("lon"),
+        "final": data["final"],
+        "body_digest": digest,
+        "updated_at": now,
+    }
+    replaced = connection.execute(
+        _REPLACE_INSPECTION,
+        {"b_id": existing.id, "b_digest": existing.body_digest}
+        | {f"v_{name}": value for name, value in values.items()},
+    ).scalar()
+    if replaced is None:
+        return None
+    inspection_id = existing.id
     connection.execute(delete(_answers).where(_answers.c.inspection_id == inspection_id))
-    connection.execute(delete(_inspections).where(_inspections.c.id == inspection_id))
+    _insert_answers(connection, data, inspection_id, items)
+
+    current = {
+        row.uuid: row
+        for row in connection.execute(_DRAFT_FINDINGS, {"inspection_id": inspection_id})
+    }
+    bodies = data["findings"]
+    wanted = {str(body["id"]) for body in bodies}
+    kept = [(body, current[str(body["id"])]) for body in bodies if str(body["id"]) in current]
+    added = [body for body in bodies if str(body["id"]) not in current]
+    dropped = [row for key, row in current.items() if key not in wanted and row.status != "voided"]
+    count = len(kept) + len(added) + len(dropped)
+    seq = next_seq(count) if count else 0
+    stored = _store_findings(
+        connection, user, data, added, inspection_id, campaign, items, district, now, seq
+    )
+    seq += len(added)
+
+    inspected_on = data["started_at"].astimezone(SHANGHAI).date()
+    updates, events, photos = [], [], []
+    for body, row in kept:
+        finding = _finding_row(body, data, campaign, items, district, inspected_on)
+        status = finding["status"]
+        closed_at = (row.closed_at or now) if status == "closed" else None
+        updates.append(
+            {f"v_{name}": finding[name] for name in _KEPT_COLUMNS if name in finding}
+            | {
+                "b_id": row.id,
+                "v_closed_at": closed_at,
+                "v_withdrawn_at": None,
+                "v_updated_at": now,
+                "v_sync_seq": seq,
+            }
+        )
+        seq += 1
+        events.extend(_status_events(row, finding, body, user, now))
+        photos.extend(
+            {"finding_id": row.id, "sha256": sha, "position": i}
+            for i, sha in enumerate(body["photos"])
+        )
+        stored.append({"id": row.id, "uuid": row.uuid, "status": status})
+    withdrawn = []
+    for row in dropped:
+        withdrawn.append(
+            {
+                "b_id": row.id,
+                "v_status": "voided",
+                "v_closed_at": None,
+                "v_withdrawn_at": now,
+                "v_updated_at": now,
+                "v_sync_seq": seq,
+            }
+        )
+        seq += 1
+        events.append(_event(row.id, "withdraw", row.status, "voided", user, now, WITHDRAWN_NOTE))
+    if updates:
+        connection.execute(_UPDATE_FINDINGS, updates)
+        connection.execute(_DELETE_FINDING_PHOTOS, {"finding_ids": [row.id for _, row in kept]})
+    if withdrawn:
+        connection.execute(_WITHDRAW_FINDINGS, withdrawn)
+    if events:
+        connection.execute(_INSERT_EVENTS, events)
+    if photos:
+        connection.execute(_INSERT_FINDING_PHOTOS, photos)
+    names = sorted({sha for finding in bodies for sha in finding["photos"]})
+    missing = _not_uploaded(names) if names else []
+    return {
+        "id": inspection_id,
+        "uuid": uuid,
+        "status": _status(data["final"], missing),
+        "missing_photos": missing,
+        "findings": sorted(stored, key=lambda finding: finding["id"]),
+    }
+
+
+def _event(finding_id, action, from_status, to_status, user, now, note, deadline=None, photos=()):
+    return {
+        "finding_id": finding_id,
+        "action": action,
+        "from_status": from_status,
+        "to_status": to_status,
+        "actor_id": user.id,
+        "at": now,
+        "note": note,
+        "deadline": deadline,
+        "photos": list(photos),
+    }
+
+
+def _status_events(row, finding: dict, body: dict, user: User, now) -> list[dict]:
+    """The events that take a kept finding from its stored status to the new body's."""
+    events = []
+    status = row.status
+    if status == finding["status"]:
+        return events
+    if status == "voided":
+        # Withdrawn by an earlier replacement, back in this one.
+        events.append(
+            _event(row.id, "record", status, "open", user, now, RESTORED_NOTE, finding["deadline"])
+        )
+        status = "open"
+    if finding["status"] == "closed":
+        fixed = _event(row.id, "fix_on_spot", status, "closed", user, now, "立行立改")
+        events.append(fixed | {"photos": list(body["photos"])})
+    elif status == "closed":
+        events.append(
+            _event(row.id, "record", status, "open", user, now, REVISED_NOTE, finding["deadline"])
+        )
+    return events
 
 
 def _store(
@@ -274,6 +493,24 @@ def _store(
     ).scalar()
     if inspection_id is None:
         return None
+    _insert_answers(connection, data, inspection_id, items)
+    bodies = data["findings"]
+    first_seq = next_seq(len(bodies)) if bodies else 0
+    stored = _store_findings(
+        connection, user, data, bodies, inspection_id, campaign, items, district, now, first_seq
+    )
+    photos = sorted({sha for finding in data["findings"] for sha in finding["photos"]})
+    missing = _not_uploaded(photos) if photos else []
+    return {
+        "id": inspection_id,
+        "uuid": uuid,
+        "status": _status(data["final"], missing),
+        "missing_photos": missing,
+        "findings": stored,
+    }
+
+
+def _insert_answers(connection, data: dict, inspection_id: int, items) -> None:
     if data["answers"]:
         connection.execute(
             _INSERT_ANSWERS,
@@ -287,48 +524,46 @@ def _store(
                 for answer in data["answers"]
             ],
         )
-    stored = _store_findings(connection, user, data, inspection_id, campaign, items, district, now)
-    photos = sorted({sha for finding in data["findings"] for sha in finding["photos"]})
-    missing = _not_uploaded(photos) if photos else []
+
+
+def _finding_row(body: dict, data: dict, campaign, items, district: str, inspected_on) -> dict:
+    """The columns of a finding that its body (and its inspection's) decide."""
+    item = items[body["item_code"]]
+    severity = body["severity"] or item.default_severity
+    fixed = body["fixed_on_spot"]
     return {
-        "id": inspection_id,
-        "uuid": uuid,
-        "status": _status(data["final"], missing),
-        "missing_photos": missing,
-        "findings": stored,
+        "campaign_id": campaign.id,
+        "site_id": data["site_id"],
+        "item_id": item.id,
+        "district": district,
+        "description": body["description"],
+        "severity": severity,
+        "major_hazard": body["major_hazard"],
+        "requirement": body["requirement"],
+        "deadline": body["deadline"] or default_deadline(campaign, severity, inspected_on),
+        "fixed_on_spot": fixed,
+        # 立行立改: fixed while the inspector watched, proven by the photos.
+        "status": "closed" if fixed else "open",
+        "responsible_department": body["responsible_department"] or item.lead_department,
+        "found_at": data["started_at"],
     }
 
 
-def _store_findings(connection, user, data, inspection_id, campaign, items, district, now):
+def _store_findings(
+    connection, user, data, bodies, inspection_id, campaign, items, district, now, first_seq
+):
     """Insert the findings, their photos and first events; their {id, uuid, status} by id."""
-    bodies = data["findings"]
     if not bodies:
         return []
     inspected_on = data["started_at"].astimezone(SHANGHAI).date()
-    first_seq = next_seq(len(bodies))
     rows = []
     for position, body in enumerate(bodies):
-        item = items[body["item_code"]]
-        severity = body["severity"] or item.default_severity
         fixed = body["fixed_on_spot"]
         rows.append(
             {
                 "uuid": str(body["id"]),
                 "inspection_id": inspection_id,
-                "campaign_id": campaign.id,
-                "site_id": data["site_id"],
-                "item_id": item.id,
-                "district": district,
-                "description": body["description"],
-                "severity": severity,
-                "major_hazard": body["major_hazard"],
-                "requirement": body["requirement"],
-                "deadline": body["deadline"] or default_deadline(campaign, severity, inspected_on),
-                "fixed_on_spot": fixed,
-                # 立行立改: fixed while the inspector watched, proven by the photos.
-                "status": "closed" if fixed else "open",
-                "responsible_department": body["responsible_department"] or item.lead_department,
-                "found_at": data["started_at"],
+                **_finding_row(body, data, campaign, items, district, inspected_on),
                 "closed_at": now if fixed else None,
                 "created_at": now,
                 "updated_at": now,
@@ -398,7 +633,7 @@ def _status(final: bool, missing: list[str]) -> str:
 
 def default_deadline(campaign, severity: str, inspected_on):
     days = campaign.key_deadline_days if severity == "key" else campaign.general_deadline_days
-    return inspected_on + timedelta(days=days)
+    return add_days(inspected_on, days)
 
 
 def missing_photos(inspection_id: int) -> list[str]:
@@ -407,7 +642,11 @@ def missing_photos(inspection_id: int) -> list[str]:
         select(FindingPhoto.sha256)
         .join(Finding, Finding.id == FindingPhoto.finding_id)
         .outerjoin(Photo, Photo.sha256 == FindingPhoto.sha256)
-        .where(Finding.inspection_id == inspection_id, Photo.sha256.is_(None))
+        .where(
+            Finding.inspection_id == inspection_id,
+            Finding.withdrawn_at.is_(None),
+            Photo.sha256.is_(None),
+        )
         .distinct()
         .order_by(FindingPhoto.sha256)
     )
@@ -419,7 +658,7 @@ def inspection_result(inspection) -> dict:
     missing = missing_photos(inspection.id)
     findings = db.session.execute(
         select(Finding.id, Finding.uuid, Finding.status)
-        .where(Finding.inspection_id == inspection.id)
+        .where(Finding.inspection_id == inspection.id, Finding.withdrawn_at.is_(None))
         .order_by(Finding.id)
     ).all()
     return {
@@ -457,7 +696,9 @@ def inspection_view(inspection: Inspection) -> dict:
     inspector = db.session.get(User, inspection.inspector_id)
     findings = list(
         db.session.scalars(
-            select(Finding).where(Finding.inspection_id == inspection.id).order_by(Finding.id)
+            select(Finding)
+            .where(Finding.inspection_id == inspection.id, Finding.withdrawn_at.is_(None))
+            .order_by(Finding.id)
         )
     )
     return {

@@ -321,7 +321,7 @@ def _taken_at(ifd: dict[int, object]) -> datetime | None:
         if not stamp:
             continue
         subsec = _text(ifd.get(subsec_tag)) or ""
-        micro = int((subsec + "000000")[:6]) if subsec.isdigit() else 0
+        micro = int((subsec + "000000")[:6]) if subsec.isascii() and subsec.isdigit() else 0
         try:
             naive = datetime(*(int(part) for part in stamp.groups()), micro)
         except ValueError:  # "0000:00:00 00:00:00" from cameras with no clock set

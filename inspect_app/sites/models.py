@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Index, String, Text
+from sqlalchemy import Float, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from inspect_app.db_types import JSONType, UTCDateTime, utcnow
@@ -16,6 +16,16 @@ class Site(db.Model):
     __table_args__ = (
         Index("ix_sites_district_type", "district", "site_type"),
         Index("ix_sites_name_district", "name", "district"),
+        # One live site per name in a district: the constraint behind POST /sites' check,
+        # so that concurrent registrations make one site.
+        Index(
+            "uq_sites_live_name",
+            "name",
+            "district",
+            unique=True,
+            sqlite_where=text("deleted_at IS NULL"),
+            postgresql_where=text("deleted_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

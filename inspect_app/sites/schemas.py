@@ -6,6 +6,7 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate, va
 
 from inspect_app.db_types import MAX_INT
 from inspect_app.domain import DISTRICTS, SITE_TYPES
+from inspect_app.inputs import ALL_INVISIBLE, Text
 from inspect_app.sites import credit_code
 
 # China's extent, with a margin: a point outside is a GPS fault, not a site.
@@ -15,27 +16,26 @@ LON_RANGE = (73.0, 135.5)
 # Ids in bodies and filters: beyond an INTEGER column no row can have them.
 ROW_ID = validate.Range(min=1, max=MAX_INT)
 
-# Characters a pasted name carries unseen (zero-width space, joiners, BOM).
-_INVISIBLE = re.compile("[\u200b-\u200f\u2060\ufeff]")
-
 
 def validate_cursor(value: str) -> None:
     """A sync cursor is a position in the change counter (an INTEGER column)."""
-    if not re.fullmatch(r"\d{1,10}", value) or int(value) > MAX_INT:
+    # [0-9], not \d: a cursor is ASCII digits, whatever else Unicode counts as one.
+    if not re.fullmatch(r"[0-9]{1,10}", value) or int(value) > MAX_INT:
         raise ValidationError("游标格式不正确")
 
 
 def normalise_name(name: str) -> str:
-    """A site name as stored and compared: invisible characters dropped, full-width letters,
-    digits and spaces that phones' keyboards produce made half-width, ends stripped."""
-    name = _INVISIBLE.sub("", name).replace("\u3000", " ")
+    """A site name as stored and compared: every invisible format character dropped (zero-width
+    spaces, joiners, BOM, bidirectional overrides), full-width letters, digits and spaces that
+    phones' keyboards produce made half-width, ends stripped."""
+    name = ALL_INVISIBLE.sub("", name).replace("\u3000", " ")
     return "".join(
         chr(ord(ch) - 0xFEE0) if "\uff01" <= ch <= "\uff5e" else ch for ch in name
     ).strip()
 
 
 def text(max_length: int, **kwargs):
-    return fields.String(validate=validate.Length(max=max_length), **kwargs)
+    return Text(max_length, **kwargs)
 
 
 class SiteSchema(Schema):

@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from inspect_app.audit import services as audit
 from inspect_app.auth.models import User
@@ -104,36 +105,24 @@ def site_view(site: Site) -> dict:
 def register_site(user: User, data: dict) -> tuple[Site, bool]:
     """Register a site found in the field; returns (site, created).
 
-    A retry carrying the same client_uuid gets the site made the first time.
+    A retry carrying the same client_uuid gets the site made the first time. Each check
+    below has a unique constraint behind it (client_uuid, credit_code, the live name in
+    the district): two requests that pass the checks together cannot both insert, and the
+    one that loses answers as if it had come second.
     """
     if data.get("client_uuid"):
         data["client_uuid"] = str(data["client_uuid"])
-        existing = db.session.scalar(select(Site).where(Site.client_uuid == data["client_uuid"]))
-        if existing is not None:
-            if not user.can_see_district(existing.district):
-                raise Conflict("该客户端编号已被使用")
-            return existing, False
+    replay = _replay(user, data)
+    if replay is not None:
+        return replay, False
     if not user.can_see_district(data["district"]):
         raise Forbidden(f"您没有 {data['district']} 的检查权限")
     code = credit.normalise(data["credit_code"]) if data.get("credit_code") else None
-    if code:
-        same = db.session.scalar(select(Site).where(Site.credit_code == code))
-        if same is not None:
-            raise Conflict(f"该统一社会信用代码已登记为「{same.name}」（站点编号 {same.id}）")
-    same_name = db.session.scalar(
-        select(Site).where(
-            Site.name == data["name"].strip(),
-            Site.district == data["district"],
-            Site.deleted_at.is_(None),
-        )
-    )
-    if same_name is not None:
-        raise Conflict(
-            f"{data['district']} 已有同名站点「{same_name.name}」（站点编号 {same_name.id}）"
-        )
+    name = data["name"].strip()
+    _refuse_duplicates(user, code, name, data["district"])
     now = utcnow()
     site = Site(
-        name=data["name"].strip(),
+        name=name,
         site_type=data["site_type"],
         credit_code=code,
         address=data.get("address", ""),
@@ -149,10 +138,52 @@ def register_site(user: User, data: dict) -> tuple[Site, bool]:
         updated_at=now,
         sync_seq=next_seq(),
     )
-    db.session.add(site)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(site)
+            db.session.flush()
+    except IntegrityError:
+        # Another request registered it between our checks and our insert; it has
+        # committed (PostgreSQL made us wait for it), so the checks now see it.
+        replay = _replay(user, data)
+        if replay is not None:
+            return replay, False
+        _refuse_duplicates(user, code, name, data["district"])
+        raise Conflict("该站点刚被登记，请刷新后重试") from None
     audit.record(user.id, "site.register", "site", site.id, {"name": site.name})
     return site, True
+
+
+def _replay(user: User, data: dict) -> Site | None:
+    """The site an earlier POST with the same client_uuid made, if it was this user's to see."""
+    if not data.get("client_uuid"):
+        return None
+    existing = db.session.scalar(select(Site).where(Site.client_uuid == data["client_uuid"]))
+    if existing is None:
+        return None
+    if not user.can_see_district(existing.district):
+        raise Conflict("该客户端编号已被使用")
+    return existing
+
+
+def _refuse_duplicates(user: User, code: str | None, name: str, district: str) -> None:
+    """Conflict (409) if the credit code or the live name in the district is taken.
+
+    The other site is named only when the caller may see it: a site of another district
+    is not revealed (not its name, not its id), only that the code is registered.
+    """
+    if code:
+        same = db.session.scalar(select(Site).where(Site.credit_code == code))
+        if same is not None:
+            if same.deleted_at is None and user.can_see_district(same.district):
+                raise Conflict(f"该统一社会信用代码已登记为「{same.name}」（站点编号 {same.id}）")
+            raise Conflict("该统一社会信用代码已登记")
+    same_name = db.session.scalar(
+        select(Site).where(Site.name == name, Site.district == district, Site.deleted_at.is_(None))
+    )
+    if same_name is not None:
+        # The caller may register in this district, so it may see the site that is there.
+        raise Conflict(f"{district} 已有同名站点「{same_name.name}」（站点编号 {same_name.id}）")
 
 
 def rectification_summary(site_id: int) -> list[dict]:

@@ -26,6 +26,12 @@ class FindingChangeSchema(Schema):
     updated_at = fields.DateTime()
     last_action = fields.String(allow_none=True)
     last_note = fields.String(allow_none=True)
+    deleted = fields.Boolean(
+        metadata={
+            "description": "Tombstone: withdrawn (撤回) from a draft the inspector replaced "
+            "without it; drop it from the phone (status voided, last_action withdraw)"
+        }
+    )
 
 
 class ChecklistChangeSchema(Schema):

@@ -28,6 +28,8 @@ def next_seq(count: int = 1) -> int:
 def changes_since(user, since: str | None, limit: int) -> dict:
     """Sites, findings and checklist versions changed after ``since``, in feed order.
 
+    Deletions come as tombstones (``deleted``): sites deleted, findings withdrawn.
+
     Each feed is read up to ``limit + 1`` rows; the merged page is cut at ``limit``
     so the cursor never passes a change the phone has not received.
     """
@@ -101,6 +103,7 @@ def changes_since(user, since: str | None, limit: int) -> dict:
                     "updated_at": finding.updated_at,
                     "last_action": action,
                     "last_note": note,
+                    "deleted": finding.withdrawn_at is not None,
                 }
             )
         else:
