@@ -2,13 +2,14 @@
 
 import hashlib
 import secrets
+import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import bindparam, delete, event, func, select, update
 from sqlalchemy.orm import make_transient_to_detached
 
 from inspect_app.audit import services as audit
@@ -183,10 +184,56 @@ class LoginCache:
     """
 
     MAX_ENTRIES = 10_000
+    # Raw SQL on a connection of its own: through the pool and the SQL compiler this one
+    # read cost several times the query itself, and it runs on every request.
+    GENERATION_SQL = "SELECT value FROM auth_generation WHERE id = 1"
 
     def __init__(self, seconds: float = 0):
         self.seconds = seconds
         self.entries: dict[str, _CachedLogin] = {}
+        self._local = threading.local()  # one autocommit connection per worker thread
+        self._opened: list = []
+        self._lock = threading.Lock()
+        self._listening = False
+
+    def generation(self, engine) -> int | None:
+        """The revocation generation now, or None if it cannot be read (then no cache)."""
+        connection = getattr(self._local, "connection", None)
+        try:
+            if connection is None:
+                connection = self._connect(engine)
+            cursor = connection.cursor()
+            try:
+                cursor.execute(self.GENERATION_SQL)
+                row = cursor.fetchone()
+            finally:
+                cursor.close()
+        except engine.dialect.loaded_dbapi.Error:
+            # A broken connection (database restarted): check this login in full, retry later.
+            self._local.connection = None
+            return None
+        return row[0] if row else None
+
+    def _connect(self, engine):
+        connection = engine.raw_connection()
+        connection.detach()  # kept by this thread, outside the pool's count
+        if engine.dialect.name != "sqlite":
+            # SQLite's driver never begins on its own here (see create_app).
+            connection.dbapi_connection.autocommit = True
+        with self._lock:
+            if not self._listening:
+                # Closed with the engine's pool (a test's app, a worker shutting down).
+                event.listen(engine, "engine_disposed", lambda _engine: self.close())
+                self._listening = True
+            self._opened.append(connection)
+        self._local.connection = connection
+        return connection
+
+    def close(self) -> None:
+        with self._lock:
+            opened, self._opened = self._opened, []
+        for connection in opened:
+            connection.close()
 
     def get(self, token_hash: str, generation: int | None) -> _CachedLogin | None:
         hit = self.entries.get(token_hash)
@@ -212,7 +259,6 @@ _USER_COLUMNS = (
     "active",
     "created_at",
 )
-_GENERATION = select(AuthGeneration.value).where(AuthGeneration.id == 1)
 _LOGIN = (
     select(
         ApiToken.id.label("token_id"),
@@ -236,17 +282,16 @@ def user_for_token(raw: str, cache: LoginCache | None = None) -> tuple[User, int
     """
     token_hash = _token_hash(raw)
     caching = cache is not None and cache.seconds > 0
-    with reads_outside_transaction() as reads:
-        # The generation first: a revocation committed after this read bumps it, so the
-        # entry stored below under the older value can never be used after it.
-        generation = reads.scalar(_GENERATION) if caching else None
-        hit = cache.get(token_hash, generation) if caching else None
-        if hit is None:
-            row = reads.execute(_LOGIN, {"token_hash": token_hash}).first()
+    # The generation first: a revocation committed after this read bumps it, so the
+    # entry stored below under the older value can never be used after it.
+    generation = cache.generation(db.engine) if caching else None
+    hit = cache.get(token_hash, generation) if caching else None
     if hit is not None:
         if hit.expires_at <= utcnow():
             raise Unauthorized("登录已过期，请重新登录")
         return _attached_user(hit.user), hit.token_id
+    with reads_outside_transaction() as reads:
+        row = reads.execute(_LOGIN, {"token_hash": token_hash}).first()
     if row is None or row.revoked_at is not None:
         raise Unauthorized("登录已失效，请重新登录")
     if row.expires_at <= utcnow():
