@@ -6,13 +6,15 @@ migrates tables (``inspect-app init`` does, through Alembic).
 
 import sqlite3
 
-from flask import Flask, request
+from flask import Flask, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
 
+from inspect_app import input_rules
+from inspect_app.auth.guard import authenticate_protected_view
 from inspect_app.config import INSTANCE_DIR, Config, check_settings
 from inspect_app.errors import error_response
-from inspect_app.extensions import db
+from inspect_app.extensions import READS_ONLY, db
 from inspect_app.json_provider import InspectJSONProvider
 
 
@@ -45,6 +47,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     from inspect_app.errors import register_error_handlers
 
     register_error_handlers(app)
+    _register_request_rules(app)
     _register_transaction_boundary(app)
     return app
 
@@ -103,36 +106,63 @@ def _configure_engine(engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(connection):
+        if connection.get_execution_options().get(READS_ONLY):
+            # extensions.reads_outside_transaction: each SELECT on its own, no lock kept.
+            return
         # A deferred transaction that reads, then writes after another writer committed,
         # fails at once with "database is locked" whatever the busy timeout. Requests that
-        # write take the write lock up front instead, so concurrent writers queue.
+        # write take the write lock up front instead, so concurrent writers queue. Hence
+        # the rule "read, stream and check first; write last": the login check (and the
+        # login brake) read outside this transaction, every body is in memory before the
+        # view runs, and so the lock is taken only when the request is ready to write.
         connection.exec_driver_sql("BEGIN IMMEDIATE" if _writes() else "BEGIN")
 
 
 def _writes() -> bool:
-    from flask import has_request_context, request
-
     if has_request_context():
         return request.method not in ("GET", "HEAD", "OPTIONS")
     return True
 
 
-def _register_transaction_boundary(app: Flask) -> None:
-    """One transaction per request: commit what succeeded, roll back anything that failed."""
+def _is_photo_upload() -> bool:
+    return request.path.startswith("/api/v1/photos/")
+
+
+def _register_request_rules(app: Flask) -> None:
+    """What every request goes through before its view, in this order.
+
+    1. a path holding NUL is no record's (404); 2. the caller is authenticated for a
+    protected view (401/403), before anything of the body or query is looked at;
+    3. the query and form obey the input rule (422); 4. the body is read into memory
+    (bounded), so no view waits on the network once it has begun to write.
+    """
 
     @app.before_request
     def _refuse_nul_in_path():
         # No record's key holds NUL, and PostgreSQL cannot even compare with one. Photo
         # names are checked as SHA-256 hashes instead (400).
-        if "\x00" in request.path and not request.path.startswith("/api/v1/photos/"):
+        if "\x00" in request.path and not _is_photo_upload():
             return error_response(404, "not_found", "未找到该记录")
         return None
 
+    app.before_request(authenticate_protected_view)
+
     @app.before_request
-    def _limit_body():
-        # Photos stream to disk under their own limit; every other body is JSON and small.
-        if not request.path.startswith("/api/v1/photos/"):
-            request.max_content_length = app.config["MAX_JSON_BYTES"]
+    def _input_rule_and_body():
+        input_rules.check_texts(request.args.items(multi=True))
+        if _is_photo_upload():
+            # Photos stream to disk under their own limit, after authentication.
+            return
+        # Every other body is JSON or a form, and small.
+        request.max_content_length = app.config["MAX_JSON_BYTES"]
+        if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            input_rules.check_texts(request.form.items(multi=True))
+        else:
+            request.get_data(cache=True)
+
+
+def _register_transaction_boundary(app: Flask) -> None:
+    """One transaction per request: commit what succeeded, roll back anything that failed."""
 
     @app.after_request
     def _commit_or_rollback(response):

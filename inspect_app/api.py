@@ -3,8 +3,10 @@
 from flask_smorest import Api
 from flask_smorest import Blueprint as SmorestBlueprint
 from marshmallow import RAISE, Schema, fields
-from webargs.flaskparser import FlaskParser
+from webargs.core import missing
+from webargs.flaskparser import FlaskParser, is_json_request
 
+from inspect_app import input_rules
 from inspect_app.errors import HTTP_CODES, Invalid
 
 
@@ -50,19 +52,6 @@ SPEC_KWARGS = {
 }
 
 
-def _nul_paths(value, path: str = "") -> list[str]:
-    """JSON paths of the texts in ``value`` that hold a NUL character."""
-    if isinstance(value, str):
-        return [path or "_schema"] if "\x00" in value else []
-    if isinstance(value, dict):
-        items = ((f"{path}.{key}" if path else str(key), v) for key, v in value.items())
-    elif isinstance(value, list):
-        items = ((f"{path}[{i}]", v) for i, v in enumerate(value))
-    else:
-        return []
-    return [found for sub, v in items for found in _nul_paths(v, sub)]
-
-
 class InspectParser(FlaskParser):
     """webargs' parser with the rules this API adds for query strings and JSON bodies.
 
@@ -70,18 +59,23 @@ class InspectParser(FlaskParser):
     given twice that takes one value: a misspelt filter (``?distrcit=``) or a second
     ``district=`` must not be silently ignored. Text holding NUL is a 422: PostgreSQL
     cannot store it and SQLite would, so both refuse it alike.
+
+    JSON is decoded by the one input rule (inspect_app.input_rules), which also refuses
+    NUL and lone surrogates in bodies, and (before the view) in every query string.
     """
 
     DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": RAISE}
 
-    def load_json(self, req, schema):
-        data = super().load_json(req, schema)
-        _refuse_nul(data)
-        return data
+    def _raw_load_json(self, req):
+        if not is_json_request(req):
+            return missing
+        raw = req.get_data(cache=True)
+        if not raw:
+            return missing
+        return input_rules.loads(raw)
 
     def load_querystring(self, req, schema):
         proxy = super().load_querystring(req, schema)
-        _refuse_nul({name: "".join(values) for name, values in req.args.lists()})
         repeated = [
             name
             for name, values in req.args.lists()
@@ -93,15 +87,6 @@ class InspectParser(FlaskParser):
                 fields={name: ["只能填写一个值"] for name in repeated},
             )
         return proxy
-
-
-def _refuse_nul(data) -> None:
-    paths = _nul_paths(data)
-    if paths:
-        raise Invalid(
-            "提交的数据有误：含有 NUL 控制字符",
-            fields={p: ["不能包含 NUL 控制字符"] for p in paths},
-        )
 
 
 class Blueprint(SmorestBlueprint):

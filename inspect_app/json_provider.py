@@ -1,4 +1,7 @@
-"""JSON of every answer the app writes itself (jsonify, a dict returned by a view).
+"""Flask's JSON provider: one rule for the JSON the app reads and for the JSON it writes.
+
+Every body the app decodes (``request.get_json``, webargs) goes through
+``input_rules.loads``, the one input rule (NUL, lone surrogates, depth, huge numbers).
 
 Schemas dump times as ISO 8601, but an answer built without one (a 202 with a job, an
 error body, a health check) goes through Flask's JSON provider, whose default writes a
@@ -10,6 +13,8 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from flask.json.provider import DefaultJSONProvider
+
+from inspect_app import input_rules
 
 
 class InspectJSONProvider(DefaultJSONProvider):
@@ -24,3 +29,6 @@ class InspectJSONProvider(DefaultJSONProvider):
         if isinstance(o, date):
             return o.isoformat()
         return DefaultJSONProvider.default(o)
+
+    def loads(self, s, **_kwargs):
+        return input_rules.loads(s)

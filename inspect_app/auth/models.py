@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import BigInteger, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inspect_app.db_types import JSONType, UTCDateTime, utcnow
@@ -57,3 +57,18 @@ class LoginFailure(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(128))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AuthGeneration(db.Model):
+    """One row, bumped in the transaction of every change that ends logins early.
+
+    A token revoked (logout), a user disabled, their role or districts changed: each
+    bumps ``value``. Every request reads this one row (a primary-key lookup), and a
+    worker's remembered logins count only while it is unchanged, so revocation takes
+    effect at once on every worker without checking each login's rows on every call.
+    """
+
+    __tablename__ = "auth_generation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -2,21 +2,22 @@
 
 import hashlib
 import secrets
+import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, event, func, select, update
 from sqlalchemy.orm import make_transient_to_detached
 
 from inspect_app.audit import services as audit
-from inspect_app.auth.models import ApiToken, LoginFailure, User
+from inspect_app.auth.models import ApiToken, AuthGeneration, LoginFailure, User
 from inspect_app.db_types import utcnow
 from inspect_app.domain import DISTRICTS, ROLES
 from inspect_app.errors import Conflict, Invalid, RateLimited, Unauthorized
-from inspect_app.extensions import db
+from inspect_app.extensions import db, reads_outside_transaction
 
 # Argon2id (memory-hard). 19 MiB / 2 passes is OWASP's minimum profile: a login costs
 # ~20 ms, which keeps gunicorn workers free while making offline guessing expensive.
@@ -81,8 +82,8 @@ def _token_hash(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def _recent_failures(key: str, now: datetime) -> tuple[int, datetime | None]:
-    count, last = db.session.execute(
+def _recent_failures(key: str, now: datetime, reads) -> tuple[int, datetime | None]:
+    count, last = reads.execute(
         select(func.count(), func.max(LoginFailure.at)).where(
             LoginFailure.key == key, LoginFailure.at > now - FAILURE_WINDOW
         )
@@ -93,15 +94,21 @@ def _recent_failures(key: str, now: datetime) -> tuple[int, datetime | None]:
     return count, last
 
 
-def check_login_allowed(username: str, address: str | None, now: datetime | None = None) -> float:
-    """Raise RateLimited while an account or address is locked; else return the delay to apply."""
+def check_login_allowed(
+    username: str, address: str | None, now: datetime | None = None, reads=None
+) -> float:
+    """Raise RateLimited while an account or address is locked; else return the delay to apply.
+
+    ``reads`` is where to query (default: the session), e.g. a connection outside the
+    request's transaction.
+    """
     now = now or utcnow()
     delay = 0.0
     keys = [(f"user:{username}", LOCK_AFTER)]
     if address:
         keys.append((f"addr:{address}", LOCK_AFTER_ADDRESS))
     for key, lock_after in keys:
-        count, last = _recent_failures(key, now)
+        count, last = _recent_failures(key, now, reads if reads is not None else db.session)
         if count >= lock_after and last is not None:
             lock = min(2 ** (count - lock_after) * 30, MAX_LOCK_SECONDS)
             wait = (last + timedelta(seconds=lock) - now).total_seconds()
@@ -116,28 +123,39 @@ def check_login_allowed(username: str, address: str | None, now: datetime | None
 
 
 def login(username: str, password: str, address: str | None, hours: int) -> tuple[str, ApiToken]:
-    """Check credentials and issue a token. Failures are recorded by ``record_failure``."""
-    delay = check_login_allowed(username, address)
+    """Check credentials and issue a token. Failures are recorded by ``record_failure``.
+
+    Read and check first, write last: the brake's counts and the account are read
+    outside the caller's transaction, so neither the brake's sleep nor the password
+    hash holds a lock (on SQLite, the one write lock of the whole database).
+    """
+    with reads_outside_transaction() as reads:
+        delay = check_login_allowed(username, address, reads=reads)
+        account = reads.execute(
+            select(User.id, User.password_hash, User.active).where(User.username == username)
+        ).first()
     if delay:
         # Slows a guesser down without telling them whether the account exists.
         time.sleep(delay)
-    user = db.session.scalar(select(User).where(User.username == username))
     # Verify against a dummy hash for unknown users too, so timing does not reveal them.
-    ok = verify_password(user.password_hash if user else _DUMMY_HASH, password)
-    if not ok or user is None or not user.active:
+    ok = verify_password(account.password_hash if account else _DUMMY_HASH, password)
+    if not ok or account is None or not account.active:
         raise Unauthorized("用户名或密码错误")
     db.session.execute(delete(LoginFailure).where(LoginFailure.key == f"user:{username}"))
     raw = secrets.token_urlsafe(32)
     now = utcnow()
     token = ApiToken(
-        user=user,
+        user_id=account.id,
         token_hash=_token_hash(raw),
         created_at=now,
         expires_at=now + timedelta(hours=hours),
     )
     db.session.add(token)
     db.session.flush()
-    audit.record(user.id, "auth.login", "user", user.id, address=address)
+    if not token.user.active:
+        # Disabled between the check above and this transaction.
+        raise Unauthorized("用户名或密码错误")
+    audit.record(account.id, "auth.login", "user", account.id, address=address)
     return raw, token
 
 
@@ -153,11 +171,84 @@ class _CachedLogin:
     token_id: int
     expires_at: datetime
     user: dict  # column values of the User row
+    generation: int  # the revocation generation when the database said so
     checked_at: float
 
 
-# token hash -> what the database said about it a moment ago (see user_for_token).
-_login_cache: dict[str, _CachedLogin] = {}
+class LoginCache:
+    """Checked logins remembered by one app (one worker process), for ``seconds``.
+
+    An entry counts only while the revocation generation (AuthGeneration) is the one
+    it was checked under: any logout, disable or role change anywhere ends every entry
+    of every worker at once, for the price of one primary-key read per request.
+    """
+
+    MAX_ENTRIES = 10_000
+    # Raw SQL on a connection of its own: through the pool and the SQL compiler this one
+    # read cost several times the query itself, and it runs on every request.
+    GENERATION_SQL = "SELECT value FROM auth_generation WHERE id = 1"
+
+    def __init__(self, seconds: float = 0):
+        self.seconds = seconds
+        self.entries: dict[str, _CachedLogin] = {}
+        self._local = threading.local()  # one autocommit connection per worker thread
+        self._opened: list = []
+        self._lock = threading.Lock()
+        self._listening = False
+
+    def generation(self, engine) -> int | None:
+        """The revocation generation now, or None if it cannot be read (then no cache)."""
+        connection = getattr(self._local, "connection", None)
+        try:
+            if connection is None:
+                connection = self._connect(engine)
+            cursor = connection.cursor()
+            try:
+                cursor.execute(self.GENERATION_SQL)
+                row = cursor.fetchone()
+            finally:
+                cursor.close()
+        except engine.dialect.loaded_dbapi.Error:
+            # A broken connection (database restarted): check this login in full, retry later.
+            self._local.connection = None
+            return None
+        return row[0] if row else None
+
+    def _connect(self, engine):
+        connection = engine.raw_connection()
+        connection.detach()  # kept by this thread, outside the pool's count
+        if engine.dialect.name != "sqlite":
+            # SQLite's driver never begins on its own here (see create_app).
+            connection.dbapi_connection.autocommit = True
+        with self._lock:
+            if not self._listening:
+                # Closed with the engine's pool (a test's app, a worker shutting down).
+                event.listen(engine, "engine_disposed", lambda _engine: self.close())
+                self._listening = True
+            self._opened.append(connection)
+        self._local.connection = connection
+        return connection
+
+    def close(self) -> None:
+        with self._lock:
+            opened, self._opened = self._opened, []
+        for connection in opened:
+            connection.close()
+
+    def get(self, token_hash: str, generation: int | None) -> _CachedLogin | None:
+        hit = self.entries.get(token_hash)
+        if hit is None or generation is None or hit.generation != generation:
+            return None
+        if time.monotonic() - hit.checked_at >= self.seconds:
+            return None
+        return hit
+
+    def put(self, token_hash: str, entry: _CachedLogin) -> None:
+        if len(self.entries) >= self.MAX_ENTRIES:
+            self.entries.clear()
+        self.entries[token_hash] = entry
+
+
 _USER_COLUMNS = (
     "id",
     "username",
@@ -168,55 +259,115 @@ _USER_COLUMNS = (
     "active",
     "created_at",
 )
+_LOGIN = (
+    select(
+        ApiToken.id.label("token_id"),
+        ApiToken.expires_at,
+        ApiToken.revoked_at,
+        *(getattr(User, c) for c in _USER_COLUMNS),
+    )
+    .join(User, User.id == ApiToken.user_id)
+    .where(ApiToken.token_hash == bindparam("token_hash"))
+)
 
 
-def user_for_token(raw: str, cache_seconds: float = 0) -> tuple[User, int]:
+def user_for_token(raw: str, cache: LoginCache | None = None) -> tuple[User, int]:
     """The user a bearer token belongs to, and the token's id; Unauthorized if not valid.
 
-    With ``cache_seconds`` the answer is kept in this process that long, so the
-    phones' frequent small calls (a checklist 304, a sync) cost no database query for
-    the login. A token revoked through this process stops at once; through another
-    app process, within ``cache_seconds``.
+    Read outside the request's transaction (no lock is held for it, and a photo's
+    upload streams after it with none). With a ``cache`` (``seconds`` > 0), a login
+    checked a moment ago is taken from it as long as the revocation generation is
+    unchanged: the phones' frequent small calls (a checklist 304, a sync) then cost one
+    primary-key read, and a revocation through any process stops the token at once.
     """
     token_hash = _token_hash(raw)
-    hit = _login_cache.get(token_hash) if cache_seconds else None
-    if hit is not None and time.monotonic() - hit.checked_at < cache_seconds:
+    caching = cache is not None and cache.seconds > 0
+    # The generation first: a revocation committed after this read bumps it, so the
+    # entry stored below under the older value can never be used after it.
+    generation = cache.generation(db.engine) if caching else None
+    hit = cache.get(token_hash, generation) if caching else None
+    if hit is not None:
         if hit.expires_at <= utcnow():
             raise Unauthorized("登录已过期，请重新登录")
-        user = User(**hit.user)
-        make_transient_to_detached(user)
-        # Attach without a query; the instance is as good as a loaded one for this request.
-        return db.session.merge(user, load=False), hit.token_id
-    row = db.session.execute(
-        select(ApiToken, User)
-        .join(User, User.id == ApiToken.user_id)
-        .where(ApiToken.token_hash == token_hash)
-    ).first()
-    if row is None or row.ApiToken.revoked_at is not None:
+        return _attached_user(hit.user), hit.token_id
+    with reads_outside_transaction() as reads:
+        row = reads.execute(_LOGIN, {"token_hash": token_hash}).first()
+    if row is None or row.revoked_at is not None:
         raise Unauthorized("登录已失效，请重新登录")
-    token, user = row
-    if token.expires_at <= utcnow():
+    if row.expires_at <= utcnow():
         raise Unauthorized("登录已过期，请重新登录")
-    if not user.active:
+    if not row.active:
         raise Unauthorized("账号已停用")
-    if cache_seconds:
-        if len(_login_cache) > 10_000:
-            _login_cache.clear()
-        _login_cache[token_hash] = _CachedLogin(
-            token.id,
-            token.expires_at,
-            {c: getattr(user, c) for c in _USER_COLUMNS},
-            time.monotonic(),
+    values = {c: getattr(row, c) for c in _USER_COLUMNS}
+    if caching and generation is not None:
+        cache.put(
+            token_hash,
+            _CachedLogin(row.token_id, row.expires_at, values, generation, time.monotonic()),
         )
-    return user, token.id
+    return _attached_user(values), row.token_id
+
+
+def _attached_user(values: dict) -> User:
+    """A User in this request's session built from its column values, without a query."""
+    user = User(**values)
+    make_transient_to_detached(user)
+    return db.session.merge(user, load=False)
+
+
+def bump_generation() -> None:
+    """End every worker's remembered logins; call in the transaction of the change."""
+    db.session.execute(
+        update(AuthGeneration).where(AuthGeneration.id == 1).values(value=AuthGeneration.value + 1)
+    )
 
 
 def revoke(token_id: int) -> None:
     token = db.session.get(ApiToken, token_id)
     token.revoked_at = utcnow()
-    _login_cache.pop(token.token_hash, None)
+    bump_generation()
     audit.record(token.user_id, "auth.logout", "user", token.user_id)
     db.session.flush()
+
+
+def update_user(
+    user: User,
+    *,
+    role: str | None = None,
+    districts: list[str] | None = None,
+    active: bool | None = None,
+    actor_id: int | None = None,
+) -> User:
+    """Change a user's role, districts or whether they may log in; takes effect at once.
+
+    Logins already issued keep working for an active user but act with the new role
+    and districts on their next call; a disabled user's logins stop on their next call.
+    """
+    new_role = role if role is not None else user.role
+    new_districts = list(dict.fromkeys(districts)) if districts is not None else user.districts
+    problems: dict[str, list[str]] = {}
+    if new_role not in ROLES:
+        problems["role"] = [f"角色只能是：{'、'.join(ROLES)}"]
+    unknown = [d for d in new_districts if d not in DISTRICTS]
+    if unknown:
+        problems["districts"] = [f"未知辖区：{'、'.join(unknown)}"]
+    if new_role in ("inspector", "team_lead") and not new_districts:
+        problems["districts"] = ["检查员和组长至少需要一个辖区"]
+    if problems:
+        raise Invalid("用户信息有误", fields=problems)
+    user.role = new_role
+    user.districts = new_districts
+    if active is not None:
+        user.active = active
+    bump_generation()
+    db.session.flush()
+    audit.record(
+        actor_id,
+        "auth.user_changed",
+        "user",
+        user.id,
+        detail={"role": user.role, "districts": user.districts, "active": user.active},
+    )
+    return user
 
 
 _DUMMY_HASH = _hasher.hash(secrets.token_hex(8))

@@ -10,15 +10,16 @@ schema's own error, by JSON path, as before (tests/test_inspection_body.py holds
 two to the same answers).
 """
 
-import json
 import re
 import uuid as uuid_module
 
 from flask import Request
 from marshmallow import ValidationError
 
+from inspect_app import input_rules
 from inspect_app.db_types import MAX_INT
 from inspect_app.domain import ANSWER_RESULTS, SEVERITIES
+from inspect_app.errors import DomainError
 from inspect_app.inputs import INVISIBLE
 from inspect_app.inspections.schemas import InspectionInSchema
 from inspect_app.sites.schemas import LAT_RANGE, LON_RANGE
@@ -48,15 +49,15 @@ def load_plain_body(request: Request) -> dict | None:
     """What ``InspectionInSchema`` would load from the request's JSON body, or None."""
     if request.mimetype != "application/json":
         return None
-    raw = request.get_data(cache=True)
-    # JSON can carry NUL only escaped; the parser refuses it with its own 422.
-    if b"\\u0000" in raw:
+    try:
+        # The one JSON rule of every input (NUL, lone surrogates, depth, huge numbers).
+        body = input_rules.loads(request.get_data(cache=True))
+    except DomainError:
+        # The parser reads it again under the same rule and answers its 400 or 422.
         return None
     try:
-        body = json.loads(raw.decode("utf-8"))
         return _body(body)
     except (ValueError, _NotPlain):
-        # ValueError covers bad UTF-8 and bad JSON: the parser answers those (400).
         return None
 
 

@@ -9,12 +9,14 @@ echo back.
 
 import hmac
 import secrets
+import unicodedata
 from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import current_app, g, redirect, request, session, url_for
 
 from inspect_app.auth import services as auth
+from inspect_app.auth.guard import login_cache
 from inspect_app.auth.models import User
 from inspect_app.errors import Forbidden, Unauthorized
 from inspect_app.extensions import db
@@ -83,7 +85,7 @@ def load_user() -> User | None:
     if not raw:
         return None
     try:
-        user, _token_id = auth.user_for_token(raw, current_app.config["AUTH_CACHE_SECONDS"])
+        user, _token_id = auth.user_for_token(raw, login_cache())
     except Unauthorized:
         session.pop("token", None)
         return None
@@ -96,6 +98,9 @@ def safe_next(target: str | None) -> str:
     """Where to go after logging in: only a path of this dashboard, never another site."""
     default = url_for("web.overview")
     if not target:
+        return default
+    if any(unicodedata.category(c).startswith("C") for c in target):
+        # CR/LF would split the Location header; no path of ours holds control characters.
         return default
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not parts.path.startswith("/dashboard/"):
