@@ -21,7 +21,7 @@ _INVISIBLE = re.compile("[\u200b-\u200f\u2060\ufeff]")
 
 def validate_cursor(value: str) -> None:
     """A sync cursor is a position in the change counter (an INTEGER column)."""
-    if not re.fullmatch(r"\d{1,10}", value) or int(value) > MAX_INT:
+    if not re.fullmatch(r"[0-9]{1,10}", value) or int(value) > MAX_INT:
         raise ValidationError("游标格式不正确")
 
 
