@@ -8,20 +8,26 @@ place (PUT, HEAD, GET) follows the same rule.
 """
 
 import hashlib
+import http.client
 import io
+import json
+import sqlite3
 import uuid
 import zlib
+from types import SimpleNamespace
 
 import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
 from inspect_app.extensions import db
-from inspect_app.photos import services
+from inspect_app.photos import imaging, services
 from inspect_app.photos.models import Photo, PhotoHolder
 from inspect_app.photos.storage import MediaStore
 from tests.conftest import PHOTOS
 from tests.helpers import assert_error
+from tests.support.phone import Phone
+from tests.support.server import Server
 from tests.test_imaging import png_with_header
 
 PHOTO = (PHOTOS / "DSCN0010.jpg").read_bytes()  # has GPS and a time
@@ -292,3 +298,70 @@ def test_png_of_49_megapixels_is_413_and_leaves_nothing(client, people, media_di
     error = assert_error(response, 413, "payload_too_large")
     assert "7000×7000" in error["message"]
     assert [p for p in media_dir.rglob("*") if p.is_file() and name in p.name] == []
+
+
+# -- item 5: a replay keeps the phone's connection usable ------------------------------------
+
+
+def test_replays_on_one_kept_alive_connection_all_get_answers(
+    database_url, media_dir, tmp_path, make_user
+):
+    make_user("east", "inspector", ["东城区"])
+    data = (PHOTOS / "jolla.jpg").read_bytes()  # larger than the socket buffers
+    name = hashlib.sha256(data).hexdigest()
+    with Server(database_url, media_dir, tmp_path / "instance", workers=1) as server:
+        phone = Phone(server.base)
+        phone.login("east", "password123")
+        assert phone.upload_photo(name, data) == 201
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+        auth = {"Authorization": f"Bearer {phone.token}", "Content-Type": "image/jpeg"}
+        try:
+            for body, expected in [(data, 200), (b"", 400), (data[:-1], 400)] * 5:
+                connection.request("PUT", f"/api/v1/photos/{name}", body=body, headers=auth)
+                response = connection.getresponse()
+                answer = json.loads(response.read())
+                assert response.status == expected, answer
+                assert (answer.get("sha256") == name) is (expected == 200)
+                # The next request on the same connection finds it open.
+                connection.request("GET", "/api/v1/health")
+                health = connection.getresponse()
+                health.read()
+                assert health.status == 200
+        finally:
+            connection.close()
+
+
+# -- item 1: no write lock while a photo is decoded ---------------------------------------------
+
+
+def test_photo_is_processed_before_the_write_lock_is_taken(
+    app, backend, make_user, media_dir, monkeypatch
+):
+    """On SQLite the first statement of a writing request takes the write lock; another
+    user's write must get through while this photo is decoded and resized."""
+    if backend != "sqlite":
+        pytest.skip("PostgreSQL has row locks; SQLite's write lock is one for all")
+    user = SimpleNamespace(id=make_user("east", "inspector", ["东城区"]), role="inspector")
+    other_writes = []
+    real_process = imaging.process
+
+    def process_while_someone_writes(store, sha256):
+        path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+        other = sqlite3.connect(path, timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")  # fails at once if the lock is held
+            other.execute("UPDATE users SET display_name = display_name WHERE id = ?", (user.id,))
+            other.execute("COMMIT")
+            other_writes.append("written")
+        finally:
+            other.close()
+        return real_process(store, sha256)
+
+    monkeypatch.setattr(imaging, "process", process_while_someone_writes)
+    store = MediaStore(media_dir)
+    received = store.receive(SHA, io.BytesIO(PHOTO), max_bytes=len(PHOTO))
+    with app.test_request_context(f"/api/v1/photos/{SHA}", method="PUT"):
+        photo, created = services.record_photo(store, received, user, whole=True)
+        assert created and photo.sha256 == SHA
+        db.session.commit()
+    assert other_writes == ["written"]
