@@ -61,10 +61,12 @@ import json
 import os
 import resource
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
 import time
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -341,6 +343,19 @@ elif mode == "upload":
     print(json.dumps({"before": before, "after_receive": after_receive, "peak": peak_kib(),
                       "size": result.size}))
     sys.exit()
+elif mode == "render":
+    import time
+    from inspect_app.photos import imaging
+    before = peak_kib()
+    started = time.perf_counter()
+    try:
+        imaging.render(sys.argv[2])
+        outcome = "accepted"
+    except imaging.ImageTooLarge:
+        outcome = "refused (413)"
+    print(json.dumps({"before": before, "peak": peak_kib(), "outcome": outcome,
+                      "seconds": time.perf_counter() - started}))
+    sys.exit()
 print(json.dumps({"peak": peak_kib()}))
 """
 
@@ -405,16 +420,66 @@ def bench_memory(workdir: Path) -> None:
     )
 
 
+def png_declaring(path: Path, width: int, height: int) -> None:
+    """A 1-bit PNG of any size in a few hundred KB: every row zero."""
+
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
+
+    compressor = zlib.compressobj(9)
+    row = bytes(1 + -(-width // 8))
+    idat = b"".join(compressor.compress(row * 1000) for _ in range(height // 1000))
+    idat += compressor.compress(row * (height % 1000)) + compressor.flush()
+    ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+    )
+
+
+def bench_limits(workdir: Path, heic: bool) -> None:
+    """Peak memory and time of imaging.render at and beyond the pixel limits, each in a
+    fresh interpreter (what tests/test_imaging.py no longer measures)."""
+    cases: list[tuple[str, Path]] = []
+    png49 = workdir / "49mp.png"
+    png_declaring(png49, 7000, 7000)
+    cases.append(("PNG 7000x7000 (49 MP), 1-bit, tiny file", png49))
+    bomb = workdir / "bomb.png"
+    png_declaring(bomb, 30_000, 30_000)
+    cases.append(("PNG 30000x30000 bomb", bomb))
+    png25 = workdir / "25mp.png"
+    with Image.open(PHOTOS / "jolla.jpg") as src:
+        src.resize((5000, 5000), Image.Resampling.BILINEAR).save(png25, "PNG", compress_level=1)
+    cases.append(("PNG 5000x5000 (25 MP), RGB: the largest accepted", png25))
+    cases.append(("corrupted.jpg (shared/photos)", PHOTOS / "corrupted.jpg"))
+    if heic:
+        path = workdir / "24mp.heic"
+        with Image.open(PHOTOS / "jolla.jpg") as src:
+            photo = src.resize((6000, 4000), Image.Resampling.BILINEAR)
+        photo.save(path, "HEIF", quality=80, enc_params={"preset": "ultrafast"})
+        cases.append(("HEIC 6000x4000 (24 MP)", path))
+    print("== pixel limits: imaging.render in a fresh interpreter (peak RSS = VmHWM)")
+    for label, path in cases:
+        result = run_child("render", str(path))
+        print(
+            f"    {label:<50} {result['outcome']:<14} {result['seconds']:6.2f} s"
+            f"  peak {result['peak'] / 1024:6.1f} MB (after imports {result['before'] / 1024:.1f})"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5, help="timed calls per round")
     parser.add_argument("--heic", action="store_true", help="also a 12 MP HEIC upload")
     parser.add_argument("--time-only", metavar="JPEG", help=argparse.SUPPRESS)
+    parser.add_argument("--limits-only", action="store_true", help="only the pixel limits")
     args = parser.parse_args()
     if args.time_only:  # the child of time_12mp_in_child
         print(json.dumps(time_12mp(Path(args.time_only), args.repeat, with_writes=False)))
         return
     with tempfile.TemporaryDirectory(prefix="photo-ingest-") as tmp:
+        bench_limits(Path(tmp), args.heic)
+        if args.limits_only:
+            return
         bench_time(Path(tmp), args.repeat)
         bench_memory(Path(tmp))
         if args.heic:

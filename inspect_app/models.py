@@ -6,7 +6,7 @@ from inspect_app.campaigns.models import Campaign, ChecklistItem, ChecklistVersi
 from inspect_app.documents.models import ReportJob
 from inspect_app.findings.models import Enforcement, Finding, FindingPhoto, RectificationEvent
 from inspect_app.inspections.models import Answer, Inspection
-from inspect_app.photos.models import Photo
+from inspect_app.photos.models import Photo, PhotoHolder
 from inspect_app.sites.models import Site
 from inspect_app.sync.models import ChangeCounter
 
@@ -24,6 +24,7 @@ __all__ = [
     "Inspection",
     "LoginFailure",
     "Photo",
+    "PhotoHolder",
     "RectificationEvent",
     "ReportJob",
     "Site",

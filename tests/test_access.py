@@ -37,7 +37,8 @@ TABLE = {
         {"*": 201, "insp_b": 422},
     ),
     "photo": ("GET", "/api/v1/photos/{photo}?variant=thumb", None, {"*": 200, "insp_b": 404}),
-    "photo upload state": ("HEAD", "/api/v1/photos/{photo}", None, {"*": 200}),
+    # Knowing a hash is no right to learn that the photo exists (issue 12, item 5).
+    "photo upload state": ("HEAD", "/api/v1/photos/{photo}", None, {"*": 200, "insp_b": 404}),
     "list findings": ("GET", "/api/v1/findings", None, {"*": 200}),
     "finding": ("GET", "/api/v1/findings/{finding}", None, {"*": 200, "insp_b": 404}),
     "approve": (

@@ -31,6 +31,17 @@ def send_half(port: int, method: str, path: str, token: str, body: bytes, conten
     return sock
 
 
+def wait_for_partial_upload(media_dir, sha: str, timeout: float = 30) -> None:
+    """Until the server has written part of the photo to disk: killing it before would not
+    test a kill in the middle of an upload at all."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(p.stat().st_size > 0 for p in (media_dir / "tmp").glob(f"{sha}.upload.*")):
+            return
+        time.sleep(0.02)
+    raise AssertionError("the server never started writing the upload")
+
+
 def check(server: Server):
     return subprocess.run(
         [str(BIN), "check", "--all"], env=server.env, capture_output=True, text=True, timeout=120
@@ -74,7 +85,7 @@ def test_killed_mid_upload_and_mid_inspection_then_retry_completes(
     puts = send_half(
         server.port, "PUT", f"/api/v1/inspections/{key}", phone.token, body, "application/json"
     )
-    time.sleep(0.5)
+    wait_for_partial_upload(media_dir, sha)
     server.kill()
     uploads.close()
     puts.close()

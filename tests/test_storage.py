@@ -86,12 +86,70 @@ def test_one_shot_upload_is_stored_under_its_hash(store: MediaStore) -> None:
     assert len(stream.requested) >= len(body) // storage.CHUNK_SIZE
 
 
-def test_repeated_upload_is_idempotent_without_reading_the_body(store: MediaStore) -> None:
+def test_repeated_upload_reads_the_whole_body_and_checks_it(store: MediaStore) -> None:
     body, sha = make_body()
     store.receive(sha, io.BytesIO(body), max_bytes=MAX)
-    again = store.receive(sha, UnreadableStream(), max_bytes=MAX)
+    stream = io.BytesIO(body)
+    again = store.receive(sha, stream, total=len(body), max_bytes=MAX)
     assert again == storage.ReceiveResult(sha, len(body), created=False)
+    assert stream.tell() == len(body)  # read to the end before answering
     assert store.path(sha).read_bytes() == body
+    assert leftovers(store) == []
+
+
+@pytest.mark.parametrize(
+    "replay",
+    [
+        lambda body: b"",  # knowing the name is not enough
+        lambda body: body[:-1] + bytes([body[-1] ^ 1]),
+        lambda body: body[:1000],
+        lambda body: body + b"x",
+    ],
+    ids=["empty", "one-bit", "prefix", "longer"],
+)
+def test_repeated_upload_with_other_bytes_is_a_mismatch(store: MediaStore, replay) -> None:
+    body, sha = make_body()
+    store.receive(sha, io.BytesIO(body), max_bytes=MAX)
+    other = replay(body)
+    stream = io.BytesIO(other)
+    with pytest.raises(HashMismatch):
+        store.receive(sha, stream, total=len(other), max_bytes=MAX)
+    assert stream.tell() == len(other)
+    assert store.path(sha).read_bytes() == body
+    assert leftovers(store) == []
+
+
+def test_resume_of_a_complete_photo_is_checked_with_the_held_prefix(store: MediaStore) -> None:
+    body, sha = make_body()
+    store.receive(sha, io.BytesIO(body), max_bytes=MAX)
+    tail = io.BytesIO(body[1000:])
+    result = store.receive(sha, tail, offset=1000, total=len(body), max_bytes=MAX)
+    assert result == storage.ReceiveResult(sha, len(body), created=False)
+    assert tail.tell() == len(body) - 1000
+    wrong = io.BytesIO(bytes(len(body) - 1000))
+    with pytest.raises(HashMismatch):
+        store.receive(sha, wrong, offset=1000, total=len(body), max_bytes=MAX)
+    assert wrong.tell() == len(body) - 1000
+    beyond = io.BytesIO(b"z" * 10)
+    with pytest.raises(OffsetMismatch) as caught:
+        store.receive(sha, beyond, offset=len(body) + 5, max_bytes=MAX)
+    assert caught.value.held == 0 and beyond.tell() == 10
+    assert store.path(sha).read_bytes() == body
+
+
+def test_resume_finding_the_photo_completed_meanwhile_checks_the_body(
+    store: MediaStore,
+) -> None:
+    body, sha = make_body()
+    with pytest.raises(Incomplete):
+        store.receive(sha, BreakingStream(body[:1000]), total=len(body), max_bytes=MAX)
+    store.receive(sha, io.BytesIO(body), max_bytes=MAX)  # another phone, whole
+    with pytest.raises(HashMismatch):
+        store.receive(sha, io.BytesIO(b"\0" * 10), offset=len(body) - 10, max_bytes=MAX)
+    late = io.BytesIO(body[1000:])
+    assert not store.receive(sha, late, offset=1000, max_bytes=MAX).created
+    assert late.tell() == len(body) - 1000
+    assert leftovers(store) == []
 
 
 def test_upload_without_total_reads_to_end_of_stream(store: MediaStore) -> None:
@@ -201,8 +259,8 @@ def test_complete_fresh_upload_clears_an_old_partial(store: MediaStore) -> None:
         store.receive(sha, BreakingStream(body[:9000]), total=len(body), max_bytes=MAX)
     assert store.receive(sha, io.BytesIO(body), max_bytes=MAX).created
     assert leftovers(store) == []
-    # A late resume of the old attempt learns the photo is complete.
-    late = store.receive(sha, UnreadableStream(), offset=9000, max_bytes=MAX)
+    # A late resume of the old attempt learns the photo is complete, once its bytes check.
+    late = store.receive(sha, io.BytesIO(body[9000:]), offset=9000, max_bytes=MAX)
     assert late.created is False
 
 
@@ -366,18 +424,58 @@ def test_concurrent_broken_and_complete_uploads(store: MediaStore) -> None:
     assert leftovers(store) == []
 
 
-def test_append_waits_for_the_lock_then_reports_busy(tmp_path: Path) -> None:
+class FakeClock:
+    """``time.monotonic`` and ``time.sleep`` for the store: sleeping advances the clock, and
+    ``on_sleep`` runs at each sleep (to let a lock holder go, say)."""
+
+    def __init__(self, on_sleep=lambda clock: None) -> None:
+        self.now = 1000.0
+        self.sleeps = 0
+        self.on_sleep = on_sleep
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps += 1
+        self.now += seconds
+        self.on_sleep(self)
+
+
+def test_append_polls_for_the_lock_until_its_timeout_then_reports_busy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     store = MediaStore(tmp_path, lock_timeout=0.2)
     body, sha = make_body()
     with pytest.raises(Incomplete):
         store.receive(sha, BreakingStream(body[:1000]), total=len(body), max_bytes=MAX)
-    with store._locked(sha):  # another request holds the partial
-        started = time.monotonic()
+    clock = FakeClock()
+    monkeypatch.setattr(storage, "time", clock)
+    with store._locked(sha):  # another request holds the partial, and keeps it
         with pytest.raises(UploadBusy) as caught:
             store.receive(sha, io.BytesIO(body[1000:]), offset=1000, max_bytes=MAX)
-        assert time.monotonic() - started >= 0.2
     assert caught.value.held == 1000
+    assert clock.now - 1000.0 >= 0.2 and clock.sleeps > 1  # waited out its timeout
     assert store.receive(sha, io.BytesIO(body[1000:]), offset=1000, max_bytes=MAX).created
+
+
+def test_append_waits_for_a_lock_that_is_let_go(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = MediaStore(tmp_path, lock_timeout=0.2)
+    body, sha = make_body()
+    with pytest.raises(Incomplete):
+        store.receive(sha, BreakingStream(body[:1000]), total=len(body), max_bytes=MAX)
+    holder = store._locked(sha)
+    holder.__enter__()
+
+    def let_go(clock: FakeClock) -> None:
+        if clock.sleeps == 3:
+            holder.__exit__(None, None, None)
+
+    monkeypatch.setattr(storage, "time", FakeClock(let_go))
+    result = store.receive(sha, io.BytesIO(body[1000:]), offset=1000, max_bytes=MAX)
+    assert result.created and store.path(sha).read_bytes() == body
 
 
 def test_files_in_progress_never_show_as_originals(store: MediaStore) -> None:

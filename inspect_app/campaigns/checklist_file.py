@@ -178,14 +178,14 @@ def _read_campaign(r: _Reader, node: yaml.Node) -> dict:
     f = r.mapping(node, "campaign", _CAMPAIGN_KEYS)
     campaign: dict = {}
     code = r.text(f["code"][1], "campaign.code")
-    if not _CAMPAIGN_CODE.match(code):
+    if not _CAMPAIGN_CODE.fullmatch(code):
         raise r.fail(
             f["code"][1], f"活动代码“{code}”应为小写字母、数字和连字符，如 refined-oil-2025"
         )
     campaign["code"] = code
     campaign["name"] = r.text(f["name"][1], "campaign.name")
     document_no = r.text(f["document_no"][1], "campaign.document_no")
-    if not _DOCUMENT_NO.match(document_no):
+    if not _DOCUMENT_NO.fullmatch(document_no):
         raise r.fail(f["document_no"][1], f"发文字号“{document_no}”应形如“格政办发〔2025〕30号”")
     campaign["document_no"] = document_no
     campaign["issued_on"] = r.day(f["issued_on"][1], "campaign.issued_on")
@@ -238,7 +238,7 @@ def _read_items(r: _Reader, node: yaml.Node) -> list[dict]:
         f = r.mapping(item_node, where, _ITEM_KEYS)
         code_node = f["code"][1]
         code = r.text(code_node, f"{where}的 code")
-        m = _ITEM_CODE.match(code)
+        m = _ITEM_CODE.fullmatch(code)
         if not m:
             raise r.fail(
                 code_node, f"检查项编号“{code}”应形如“RO-07”（大写前缀、连字符、两位数字）"

@@ -13,7 +13,8 @@ from inspect_app.domain import (
 from inspect_app.findings.lifecycle import ACTIONS, MOVES
 from inspect_app.inputs import Day, Text
 from inspect_app.inspections.schemas import SHA256
-from inspect_app.sites.schemas import ROW_ID
+from inspect_app.sites.schemas import ROW_ID, validate_cursor
+from inspect_app.validators import FullMatch
 
 MAX_PHOTOS_PER_EVENT = 20
 # A fine above 100 million yuan is a typing slip, not a penalty a county issues.
@@ -158,7 +159,8 @@ class FindingPageQuerySchema(FindingListQuerySchema):
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
     cursor = fields.String(
         load_default=None,
-        validate=validate.Regexp(r"^\d{1,18}$", error="游标格式不正确"),
+        # An id beyond an INTEGER column names no row, and PostgreSQL refuses to compare.
+        validate=[FullMatch(r"^[0-9]{1,10}$", error="游标格式不正确"), validate_cursor],
         metadata={"description": "next_cursor of the previous page"},
     )
 

@@ -26,6 +26,7 @@ from inspect_app.errors import Conflict, Invalid, NotFound
 from inspect_app.extensions import db
 from inspect_app.findings import lifecycle
 from inspect_app.findings.models import Enforcement, Finding, FindingPhoto, RectificationEvent
+from inspect_app.photos import services as photo_services
 from inspect_app.photos.models import Photo
 from inspect_app.scope import district_filter
 from inspect_app.sites.models import Site
@@ -272,6 +273,7 @@ def apply_event(
     move = lifecycle.MOVES[data["action"]]
     from_status = finding.status
     to_status = lifecycle.check(move, user.role, from_status)
+    photo_services.refuse_unusable(user, {"photos": data.get("photos") or []})
     new_deadline = None
     if move.deadline_required:
         new_deadline = data["deadline"]

@@ -5,8 +5,9 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from inspect_app.domain import ANSWER_RESULTS, SEVERITIES
 from inspect_app.inputs import Day, Text, Time
 from inspect_app.sites.schemas import LAT_RANGE, LON_RANGE, ROW_ID
+from inspect_app.validators import SHA256_PATTERN, FullMatch
 
-SHA256 = validate.Regexp(r"^[0-9a-f]{64}$", error="应为 64 位小写十六进制 SHA-256")
+SHA256 = FullMatch(SHA256_PATTERN, error="应为 64 位小写十六进制 SHA-256")
 
 
 class LocationSchema(Schema):

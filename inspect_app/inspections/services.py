@@ -36,6 +36,7 @@ from inspect_app.errors import Conflict, Invalid, NotFound
 from inspect_app.extensions import db
 from inspect_app.findings.models import Finding, FindingPhoto, RectificationEvent
 from inspect_app.inspections.models import Answer, Inspection
+from inspect_app.photos import services as photo_services
 from inspect_app.photos.models import Photo
 from inspect_app.sites.models import Site
 from inspect_app.sync.services import next_seq
@@ -174,7 +175,7 @@ def put_inspection(
     site = db.session.connection().execute(_SITE, {"site_id": data["site_id"]}).first()
     if site is None or site.deleted_at is not None or not user.can_see_district(site.district):
         head["site_id"] = ["站点不存在或不在您的辖区"]
-    problems = {**head, **item_problems}
+    problems = {**head, **item_problems, **photo_services.finding_photo_problems(user, data)}
     if problems:
         # A replay, or a body for someone else's inspection, answers as it always did,
         # whatever has become of what the body names.

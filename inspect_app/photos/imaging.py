@@ -10,11 +10,17 @@ side: 1600, or anything from 1400 to 1700 that the decoder gives directly) and `
 
 Decisions worth knowing:
 
-* Pixel limit :data:`MAX_PIXELS` (50 MP; a 12 MP phone photo is far below). The size comes
-  from the header and is checked before anything is decoded. The format plugin is chosen by
-  the magic bytes and instantiated directly instead of going through ``Image.open``; that
-  also skips Pillow's own global bomb check, whose warning is process-wide state we would
-  otherwise have to toggle from request threads. Our check is stricter than Pillow's.
+* Pixel limits, checked on the size in the header before anything is decoded: at most
+  :data:`MAX_PIXELS` (50 MP) declared, whatever the format, and at most
+  :data:`MAX_DECODED_PIXELS` (25 MP) that the decoder really holds at once
+  (:func:`decoded_pixels`). A JPEG is decoded reduced by ``draft`` (a 50 MP photo holds
+  3 MP), so a 50 MP camera JPEG passes; PNG and HEIC are decoded at full size, so the
+  second limit is theirs: a 24 MP HEIC (6000x4000, the largest common phone setting)
+  passes, a 49 MP PNG of 190 KB, which cost 600 MB of memory, is refused.
+  bench/photo_ingest.py measures the peak memory of each case. The format plugin is chosen
+  by the magic bytes and instantiated directly instead of going through ``Image.open``;
+  that also skips Pillow's own global bomb check, whose warning is process-wide state we
+  would otherwise have to toggle from request threads. Our check is stricter than Pillow's.
 * JPEGs are decoded with ``Image.draft`` at a DCT scale (1/2, 1/4, 1/8) chosen with the
   report size (:func:`_reduction`): one that lands between 1400 and 1700 px if there is one
   (no resampling at all, e.g. 8 MP at 1/2, 27 MP at 1/4), else the smallest that still covers
@@ -30,7 +36,10 @@ Decisions worth knowing:
 * Taken-at time: EXIF ``DateTimeOriginal`` (falling back to ``DateTimeDigitized``), with
   ``OffsetTimeOriginal``/``OffsetTimeDigitized`` if present; without an offset the camera
   clock is taken to be Asia/Shanghai local time, which is what phones in Golmud show.
-  ``DateTime`` (0x0132) is not used: editors rewrite it.
+  ``DateTime`` (0x0132) is not used: editors rewrite it. A time outside
+  :data:`PLAUSIBLE_TAKEN_SINCE` .. now + :data:`TAKEN_AT_FUTURE_SLACK` (a camera whose clock
+  was never set says 0001-01-01 or 9999-12-31) is dropped and the photo kept: a wrong
+  time is worse than none, and it must never stop an upload.
 * GPS: decimal degrees, negative for S/W. A missing reference counts as N/E; 0,0 (written
   by some phones without a fix) and out-of-range values count as no position.
 * Orientation: EXIF orientations 1-8 for JPEG and PNG. For HEIC libheif already applies the
@@ -48,7 +57,7 @@ import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
 import pillow_heif
 from PIL import ExifTags, Image, ImageCms, ImageFile, JpegImagePlugin, PngImagePlugin
@@ -60,6 +69,11 @@ from .storage import MediaStore
 register_heif_opener()
 
 MAX_PIXELS = 50_000_000
+MAX_DECODED_PIXELS = 25_000_000
+# EXIF times before this are camera clocks that were never set (no phone photo of ours is
+# older); after now + the slack they are clocks set wrong (the slack covers time zones).
+PLAUSIBLE_TAKEN_SINCE = datetime(2000, 1, 1, tzinfo=UTC)
+TAKEN_AT_FUTURE_SLACK = timedelta(days=1)
 VARIANT_LONG_SIDE = {"report": 1600, "thumb": 320}
 # "About 1600 px": a report whose long side comes out of the decoder in this range is kept as
 # decoded (e.g. 1632 from an 8 MP photo at 1/2 scale, 1500 from 27 MP at 1/4). Resampling by
@@ -107,6 +121,8 @@ _EXIF_OFFSET_RE = re.compile(r"([+-])(\d\d):?(\d\d)")
 _SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 _JPEG_DRAFT_FACTORS = (1, 2, 4, 8)  # the DCT scales Image.draft offers
 _HEIC_STRIP_BYTES = 4 * 2**20
+_FORMAT_NAMES = {JPEG: "JPEG ", PNG: "PNG ", HEIC: "HEIC "}
+_DIGITS_RE = re.compile(r"[0-9]+")
 
 
 def _shanghai() -> tzinfo:
@@ -138,18 +154,25 @@ class NotAnImage(ImageRejected):
 
 
 class ImageTooLarge(ImageRejected):
-    """More pixels than :data:`MAX_PIXELS` (a decompression bomb, or a panorama too big)."""
+    """More pixels than :data:`MAX_PIXELS`, or than :data:`MAX_DECODED_PIXELS` to decode (a
+    decompression bomb, or a panorama too big)."""
 
     code = "payload_too_large"
 
     def __init__(
-        self, width: int | None = None, height: int | None = None, limit: int = MAX_PIXELS
+        self,
+        width: int | None = None,
+        height: int | None = None,
+        limit: int = MAX_PIXELS,
+        kind: str = "",
     ) -> None:
         self.width = width  # None when the decoder ran out of memory before telling
         self.height = height
         self.limit = limit
         dimensions = f"（{width}×{height} 像素）" if width and height else ""
-        super().__init__(f"照片尺寸过大{dimensions}，超过 {limit // 1_000_000} 百万像素的上限")
+        super().__init__(
+            f"{kind}照片尺寸过大{dimensions}，超过 {limit // 1_000_000} 百万像素的上限"
+        )
 
 
 _MSG_NOT_A_PHOTO = "文件内容不是照片：只接受 JPEG、PNG 或 HEIC（苹果手机）格式"
@@ -247,10 +270,27 @@ def _open_plugin(fp: io.BufferedReader, content_type: str) -> ImageFile.ImageFil
     fp.seek(0)
     im = _OPENERS[content_type](fp)
     width, height = im.size
-    if width * height > MAX_PIXELS:
-        # Not im.close(): that would close the caller's file; nothing is decoded yet.
-        raise ImageTooLarge(width, height)
+    # Not im.close() before raising: that would close the caller's file; nothing is decoded.
+    check_pixels(content_type, width, height)
     return im
+
+
+def check_pixels(content_type: str, width: int, height: int) -> None:
+    """Raise :class:`ImageTooLarge` for a photo of this size that we do not decode."""
+    if width * height > MAX_PIXELS:
+        raise ImageTooLarge(width, height)
+    if decoded_pixels(content_type, (width, height)) > MAX_DECODED_PIXELS:
+        raise ImageTooLarge(width, height, MAX_DECODED_PIXELS, _FORMAT_NAMES[content_type])
+
+
+def decoded_pixels(content_type: str, size: tuple[int, int]) -> int:
+    """How many pixels the decoder holds at once for a photo of ``size`` (see :func:`_decode`):
+    a JPEG's at its ``draft`` scale, a PNG's or HEIC's all of them."""
+    width, height = size
+    if content_type == JPEG:
+        factor = _reduction(size, _JPEG_DRAFT_FACTORS)
+        return -(-width // factor) * -(-height // factor)
+    return width * height
 
 
 @contextmanager
@@ -321,13 +361,29 @@ def _taken_at(ifd: dict[int, object]) -> datetime | None:
         if not stamp:
             continue
         subsec = _text(ifd.get(subsec_tag)) or ""
-        micro = int((subsec + "000000")[:6]) if subsec.isascii() and subsec.isdigit() else 0
+        micro = int((subsec + "000000")[:6]) if _DIGITS_RE.fullmatch(subsec) else 0
         try:
             naive = datetime(*(int(part) for part in stamp.groups()), micro)
         except ValueError:  # "0000:00:00 00:00:00" from cameras with no clock set
             continue
-        return naive.replace(tzinfo=_offset(_text(ifd.get(offset_tag))) or SHANGHAI)
+        taken_at = _plausible(naive, _offset(_text(ifd.get(offset_tag))) or SHANGHAI)
+        if taken_at is not None:
+            return taken_at
     return None
+
+
+def _plausible(naive: datetime, zone: tzinfo) -> datetime | None:
+    """``naive`` in ``zone`` if it lies in the window a photo of ours can have been taken in.
+
+    Checked on the year first: 0001-01-01 at +08:00 or 9999-12-31 at -14:00 has no UTC
+    equivalent that ``datetime`` can hold, and turning it into one raises OverflowError."""
+    if not PLAUSIBLE_TAKEN_SINCE.year <= naive.year < 9999:
+        return None
+    taken_at = naive.replace(tzinfo=zone)
+    latest = datetime.now(UTC) + TAKEN_AT_FUTURE_SLACK
+    if not PLAUSIBLE_TAKEN_SINCE <= taken_at.astimezone(UTC) <= latest:
+        return None
+    return taken_at
 
 
 def _offset(text: str | None) -> tzinfo | None:

@@ -24,3 +24,16 @@ class Photo(db.Model):
     lon: Mapped[float | None] = mapped_column(Float)
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PhotoHolder(db.Model):
+    """A user who proved to hold a photo by uploading its bytes (the first uploader too).
+
+    Knowing a photo's name (its SHA-256) gives no right to it; holding its bytes does.
+    """
+
+    __tablename__ = "photo_holders"
+
+    sha256: Mapped[str] = mapped_column(ForeignKey("photos.sha256"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -25,7 +25,7 @@ from inspect_app.photos.schemas import PhotoSchema, VariantQuerySchema
 
 blp = Blueprint("photos", __name__, url_prefix="/api/v1/photos", description="照片 Photos")
 
-CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+)$")
+CONTENT_RANGE = re.compile(r"bytes ([0-9]+)-([0-9]+)/([0-9]+)")
 ACCEPTED_TYPES = {"image/jpeg", "image/png", "image/heic", "image/heif", "application/octet-stream"}
 UPLOAD_HEADERS = {
     "Upload-Offset": {
@@ -55,7 +55,7 @@ def _upload_range(max_bytes: int) -> tuple[int, int | None]:
     header = request.headers.get("Content-Range")
     if header is None:
         return 0, request.content_length
-    match = CONTENT_RANGE.match(header.strip())
+    match = CONTENT_RANGE.fullmatch(header.strip())
     if not match:
         raise BadRequest("Content-Range 格式应为 bytes 起-止/总长")
     first, last, total = (int(x) for x in match.groups())
@@ -119,7 +119,7 @@ class PhotoResource(MethodView):
             raise IncompleteUpload(str(exc), headers={"Upload-Offset": str(exc.received)}) from None
         except ValueError as exc:
             raise BadRequest(str(exc)) from None
-        photo, created = services.record_photo(store, sha256, received.size, g.current_user)
+        photo, created = services.record_photo(store, received, g.current_user, whole=offset == 0)
         return services.photo_view(photo), 201 if created else 200
 
     @blp.response(200, headers=UPLOAD_HEADERS, description="What the server holds")
@@ -128,11 +128,9 @@ class PhotoResource(MethodView):
     def head(self, sha256):
         """How many bytes of the photo the server holds, to resume an upload from there."""
         sha256 = _sha(sha256)
-        store = services.media_store()
-        held = store.held_bytes(sha256)
+        held, complete = services.upload_state(services.media_store(), g.current_user, sha256)
         if held is None:
             raise NotFound("服务器上没有这张照片")
-        complete = store.has_original(sha256)
         return (
             "",
             200,

@@ -25,6 +25,11 @@ Resumable upload protocol (the routes map it onto HTTP):
 
 * ``HEAD /photos/{sha256}`` -> :meth:`MediaStore.held_bytes`: the size of the original if the
   photo is complete, else the length of the partial, else ``None`` (nothing held).
+* ``PUT`` of a photo the server already holds -> ``receive`` reads the whole body all the
+  same and checks that the bytes held before ``offset`` plus the body have the photo's
+  SHA-256 (:class:`HashMismatch` if not). Answering before the body is read would close
+  the client's kept-alive connection under it, and an answer without the check would hand
+  the photo to anyone who knows its name.
 * ``PUT`` without ``Content-Range`` (or starting at byte 0) -> ``receive(offset=0)``: starting
   over is always allowed. The body goes to a temporary file of this request alone, so any
   number of phones can upload the same photo at once; each one verifies its own bytes and
@@ -49,6 +54,7 @@ What a failed ``receive`` leaves on disk:
   a resumed upload's partial is cut back to what it held before this request (which was
   under the limit).
 * :class:`OffsetMismatch`, :class:`UploadBusy`: nothing changes.
+* Anything, when the photo was complete already: nothing changes.
 """
 
 from __future__ import annotations
@@ -145,7 +151,8 @@ class Incomplete(UploadError):
 class ReceiveResult:
     sha256: str
     size: int
-    created: bool  # False: the photo was already complete and the body was not read
+    # False: the photo was already complete; the body was read and had its SHA-256.
+    created: bool
 
 
 def validate_sha256(sha256: object) -> str:
@@ -242,20 +249,21 @@ class MediaStore:
         ``Content-Length`` of a whole-body ``PUT``); reading stops there. Without it the
         stream is read to its end. At most ``CHUNK_SIZE`` bytes are in memory at a time.
 
-        Returns ``created=False`` without reading the body if the photo is already complete.
-        Raises ``ValueError`` for a bad name or impossible range, :class:`TooLarge`,
-        :class:`HashMismatch`, :class:`Incomplete`, :class:`OffsetMismatch` or
-        :class:`UploadBusy` (see the module docstring for what each leaves on disk).
+        Returns ``created=False`` if the photo was already complete, once the body is read
+        and checked against it. Raises ``ValueError`` for a bad name or impossible range,
+        :class:`TooLarge`, :class:`HashMismatch`, :class:`Incomplete`,
+        :class:`OffsetMismatch` or :class:`UploadBusy` (see the module docstring for what
+        each leaves on disk).
         """
         validate_sha256(sha256)
         if offset < 0 or (total is not None and total < offset) or max_bytes <= 0:
             raise ValueError("上传范围无效")
-        existing = _size_or_none(self.path(sha256))
-        if existing is not None:
-            return ReceiveResult(sha256, existing, created=False)
         if total is not None and total > max_bytes:
-            # Refused before reading: whatever is already held stays, it may be valid.
+            # Refused before reading (no photo held can be that large): whatever is already
+            # held stays, it may be valid.
             raise TooLarge(limit=max_bytes, size=total)
+        if self.has_original(sha256):
+            return self._verify_held(sha256, stream, offset, total, max_bytes)
         if offset == 0:
             return self._receive_fresh(sha256, stream, total, max_bytes)
         return self._receive_append(sha256, stream, offset, total, max_bytes)
@@ -312,10 +320,9 @@ class MediaStore:
     ) -> ReceiveResult:
         partial = self._partial_path(sha256)
         with self._locked(sha256):
-            existing = _size_or_none(self.path(sha256))
-            if existing is not None:
+            if self.has_original(sha256):  # another request completed it meanwhile
                 self._discard_partial_locked(sha256)
-                return ReceiveResult(sha256, existing, created=False)
+                return self._verify_held(sha256, stream, offset, total, max_bytes)
             held = _size_or_none(partial) or 0
             if held != offset:
                 raise OffsetMismatch(held=held, offset=offset)
@@ -339,6 +346,30 @@ class MediaStore:
                 raise
             self._install(partial, self.path(sha256))
             return ReceiveResult(sha256, size, created=True)
+
+    def _verify_held(
+        self,
+        sha256: str,
+        stream: ReadableStream,
+        offset: int,
+        total: int | None,
+        max_bytes: int,
+    ) -> ReceiveResult:
+        """Read the body of an upload of a complete photo and check it: the original's first
+        ``offset`` bytes followed by the body must be the photo. Nothing is written."""
+        original = self.path(sha256)
+        size = original.stat().st_size
+        if offset > size:
+            # Drained all the same, so that the answer finds the connection ready. Resume
+            # from 0: the size of a photo is not told to whoever merely names it.
+            _drain(stream, total, offset, max_bytes)
+            raise OffsetMismatch(held=0, offset=offset)
+        digest = _hash_file(original, limit=offset)
+        received, ended = _copy(stream, _Discard(), digest, offset, total, max_bytes)
+        if not ended:
+            raise Incomplete(received=offset, total=total)
+        _check_digest(sha256, digest, received)
+        return ReceiveResult(sha256, size, created=False)
 
     def _drop_stale_partial(self, sha256: str) -> None:
         """After a fresh upload completed, the partial of an earlier attempt is useless."""
@@ -512,11 +543,30 @@ def _copy(
     return size, True
 
 
-def _hash_file(path: Path) -> hashlib._Hash:
+class _Discard:
+    """A sink for a body that is only hashed."""
+
+    def write(self, data: bytes) -> int:
+        return len(data)
+
+
+def _drain(stream: ReadableStream, total: int | None, start: int, max_bytes: int) -> None:
+    with suppress(TooLarge):
+        _copy(stream, _Discard(), hashlib.sha256(), start, total, max_bytes)
+
+
+def _hash_file(path: Path, limit: int | None = None) -> hashlib._Hash:
+    """SHA-256 state of the file's first ``limit`` bytes (all of it without a limit)."""
     digest = hashlib.sha256()
+    left = limit
     with open(path, "rb") as f:
-        while chunk := f.read(1024 * 1024):
+        while left is None or left > 0:
+            chunk = f.read(1024 * 1024 if left is None else min(1024 * 1024, left))
+            if not chunk:
+                break
             digest.update(chunk)
+            if left is not None:
+                left -= len(chunk)
     return digest
 
 

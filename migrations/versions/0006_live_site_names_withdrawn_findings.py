@@ -1,7 +1,7 @@
 """one live site per name and district; withdrawn findings
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-02 10:00:00
 
 uq_sites_live_name (partial: sites not deleted) puts a constraint behind the check
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
