@@ -18,23 +18,34 @@ The test walks the operations itself with ``APIOperation.as_strategy`` rather th
 (schemathesis 4.32 sets ``node._nodeid``, which pytest 9.2 no longer has).
 """
 
+import hashlib
+import re
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
+from schemathesis.config._checks import POSITIVE_DATA_ACCEPTANCE_EXPECTED_STATUSES
 
 from inspect_app.domain import DISTRICTS
+from inspect_app.formats import CHECKED_AGAINST
+from inspect_app.sites import credit_code
+from inspect_app.sites.schemas import CREDIT_CODE_FORMAT
 
 SPEC = "/api/v1/openapi.json"
 EXAMPLES = 25  # per operation, valid and invalid each: ~2 minutes for the 6 runs
 CONFIG = {
     "seed": 20250512,
     "generation": {"max-examples": EXAMPLES, "deterministic": True, "database": "none"},
-    # A schema-valid body may still be refused with 422 for what JSON Schema cannot say
-    # (a credit code's check character, an item code of the campaign, a photo's hash);
-    # the other checks judge those answers (no 5xx, documented status, error body).
-    "checks": {"positive_data_acceptance": {"enabled": False}},
+    # Every check on. A schema-valid body may still be refused with 422, but only for a
+    # field the spec marks x-checked-against (a site id the caller cannot see, an item
+    # code of another checklist): refused_only_where_marked holds the 422s to that.
+    "checks": {
+        "positive_data_acceptance": {
+            "expected-statuses": [*POSITIVE_DATA_ACCEPTANCE_EXPECTED_STATUSES, "422"]
+        }
+    },
 }
 SETTINGS = settings(
     max_examples=EXAMPLES,
@@ -44,6 +55,14 @@ SETTINGS = settings(
     suppress_health_check=list(HealthCheck),
 )
 MODES = (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE)
+
+# The spec's custom format for 统一社会信用代码: 17 symbols and their check character.
+schemathesis.openapi.format(
+    CREDIT_CODE_FORMAT,
+    st.text(credit_code.ALPHABET, min_size=17, max_size=17).map(
+        lambda first17: first17 + credit_code.check_character(first17)
+    ),
+)
 
 
 @schemathesis.check
@@ -63,6 +82,55 @@ def contract_error_body(ctx, response, case):
     assert set(body) == {"error"}, body
     assert isinstance(body["error"]["code"], str) and body["error"]["code"], body
     assert any("\u4e00" <= ch <= "\u9fff" for ch in body["error"]["message"]), body
+
+
+def _marked(schema: dict, resolve, path: list[str]) -> bool:
+    """Whether the property at ``path`` (or one of its parents) carries x-checked-against."""
+    schema = resolve(schema)
+    if schema.get(CHECKED_AGAINST):
+        return True
+    if not path:
+        return False
+    branches = [
+        schema,
+        *schema.get("allOf", ()),
+        *schema.get("anyOf", ()),
+        *schema.get("oneOf", ()),
+    ]
+    for branch in map(resolve, branches):
+        if branch.get("type") == "array" and "items" in branch:
+            if _marked(branch["items"], resolve, path):
+                return True
+        sub = branch.get("properties", {}).get(path[0])
+        if sub is not None and _marked(sub, resolve, path[1:]):
+            return True
+    return False
+
+
+@schemathesis.check
+def refused_only_where_marked(ctx, response, case):
+    """A schema-valid request refused with 422 names only fields marked x-checked-against."""
+    if response.status_code != 422 or not case.meta or not case.meta.generation.mode.is_positive:
+        return
+    raw = case.operation.definition.raw
+    body = raw.get("requestBody", {}).get("content", {}).get("application/json", {})
+    spec = case.operation.schema.raw_schema
+
+    def resolve(schema):
+        while "$ref" in schema:
+            node = spec
+            for part in schema["$ref"].lstrip("#/").split("/"):
+                node = node[part]
+            schema = node
+        return schema
+
+    fields = response.json()["error"].get("fields") or {"_schema": []}
+    unmarked = [
+        name
+        for name in fields
+        if not _marked(body.get("schema", {}), resolve, re.sub(r"\[\d+\]", "", name).split("."))
+    ]
+    assert not unmarked, f"schema-valid, refused for unmarked fields {unmarked}: {fields}"
 
 
 @pytest.fixture(params=["inspector", "team_lead", "office"])
@@ -87,23 +155,42 @@ def served(app):
 
 def _cases(operation, mode, known: dict):
     """Generated cases; valid ones also with path parameters that name real records."""
-    cases = operation.as_strategy(mode)
+    auth = operation.schema.auth
+    cases = operation.as_strategy(mode, auth_storage=auth)
     names = {p.name for p in operation.path_parameters}
     fixed = {name: value for name, value in known.items() if name in names}
     if mode is schemathesis.GenerationMode.POSITIVE and fixed:
-        cases = st.one_of(cases, operation.as_strategy(mode, path_parameters=fixed))
+        cases = st.one_of(
+            cases, operation.as_strategy(mode, auth_storage=auth, path_parameters=fixed)
+        )
+    if mode is schemathesis.GenerationMode.POSITIVE and "sha256" in names and operation.body:
+        cases = cases.map(_named_by_its_hash)
     return cases
 
 
-def fuzz(operation, mode, headers: dict, known: dict):
-    """A Hypothesis test sending the operation's generated cases with the caller's token."""
+def _named_by_its_hash(case):
+    """A valid photo upload is named by the SHA-256 of its bytes, and a Content-Range sent
+    with it spans those bytes (the spec says both in words, JSON Schema cannot)."""
+    body = getattr(case.body, "data", case.body)  # schemathesis's Binary holds the bytes
+    body = body if isinstance(body, bytes) else str(body or "").encode()
+    case.path_parameters = {**case.path_parameters, "sha256": hashlib.sha256(body).hexdigest()}
+    if body and "Content-Range" in (case.headers or {}):
+        case.headers["Content-Range"] = f"bytes 0-{len(body) - 1}/{len(body)}"
+    return case
+
+
+def fuzz(operation, mode, known: dict):
+    """A Hypothesis test sending the operation's generated cases (the token set by auth)."""
 
     @SETTINGS
     @given(case=_cases(operation, mode, known))
     def run(case):
         case.call_and_validate(
-            headers=headers,
-            additional_checks=[status_documented_by_operation, contract_error_body],
+            additional_checks=[
+                status_documented_by_operation,
+                contract_error_body,
+                refused_only_where_marked,
+            ],
         )
 
     return run
@@ -115,14 +202,26 @@ def test_api_conforms_to_spec(app, role, make_user, make_site, login):
     schema = schemathesis.openapi.from_wsgi(
         SPEC, served(app), config=schemathesis.Config.from_dict(CONFIG)
     )
+    token = {}
+
+    @schema.auth(refresh_interval=None)
+    class Bearer:
+        """The user's token as a bearerAuth credential, so schemathesis knows it is auth."""
+
+        def get(self, case, ctx):
+            return token["header"]
+
+        def set(self, case, data, ctx):
+            case.headers = {**(case.headers or {}), "Authorization": data}
+
     failures = []
     for result in schema.get_all_operations():
         operation = result.ok()
         for mode in MODES:
             # A fresh token each time: DELETE /auth/token revokes the one it is sent with.
-            headers = login(f"fuzz_{role}")
+            token["header"] = login(f"fuzz_{role}")["Authorization"]
             try:
-                fuzz(operation, mode, headers, known)()
+                fuzz(operation, mode, known)()
             except Unsatisfiable:
                 continue  # nothing to make invalid: no parameters, no body
             except (Exception, BaseExceptionGroup) as exc:  # noqa: BLE001 - all reported below

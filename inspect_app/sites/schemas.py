@@ -4,6 +4,7 @@ import re
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates
 
+from inspect_app import formats
 from inspect_app.db_types import MAX_INT
 from inspect_app.domain import DISTRICTS, SITE_TYPES
 from inspect_app.sites import credit_code
@@ -19,10 +20,14 @@ ROW_ID = validate.Range(min=1, max=MAX_INT)
 _INVISIBLE = re.compile("[\u200b-\u200f\u2060\ufeff]")
 
 
-def validate_cursor(value: str) -> None:
-    """A sync cursor is a position in the change counter (an INTEGER column)."""
-    if not re.fullmatch(r"\d{1,10}", value) or int(value) > MAX_INT:
-        raise ValidationError("游标格式不正确")
+# A sync cursor is a position in the change counter (an INTEGER column).
+validate_cursor = formats.Matches(formats.SYNC_CURSOR, error="游标格式不正确")
+
+
+# A credit code as the spec shows it: 18 symbols of GB 32100's alphabet (the server also
+# takes small letters and full-width forms, and checks the check character).
+CREDIT_CODE = f"^(?:[{credit_code.ALPHABET}]{{18}})?$"
+CREDIT_CODE_FORMAT = "gb32100"
 
 
 def normalise_name(name: str) -> str:
@@ -38,14 +43,29 @@ def text(max_length: int, **kwargs):
     return fields.String(validate=validate.Length(max=max_length), **kwargs)
 
 
+# A name must hold a character that normalise_name keeps (it drops blanks and invisible
+# characters): found by asking normalise_name itself, so the spec follows its rule.
+VISIBLE_CHARACTER = formats.containing(
+    ch for ch in map(chr, range(1, 0x10000)) if not normalise_name(ch)
+)
+
+
 class SiteSchema(Schema):
     id = fields.Integer(dump_only=True)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=200),
+        metadata={"pattern": VISIBLE_CHARACTER},
+    )
     site_type = fields.String(required=True, validate=validate.OneOf(SITE_TYPES))
     credit_code = fields.String(
         allow_none=True,
         load_default=None,
-        metadata={"description": "统一社会信用代码 (GB 32100, with its check character)"},
+        metadata={
+            "description": "统一社会信用代码 (GB 32100, with its check character); empty: none",
+            "pattern": CREDIT_CODE,
+            "format": CREDIT_CODE_FORMAT,
+        },
     )
     address = text(300, load_default="")
     district = fields.String(required=True, validate=validate.OneOf(DISTRICTS))
