@@ -108,5 +108,8 @@ def run_gunicorn(app, host: str, port: int, workers: int, threads: int) -> None:
         "accesslog": "-" if os.environ.get("INSPECT_ACCESS_LOG", "1") != "0" else None,
         "errorlog": "-",
         "preload_app": False,
+        # gunicorn 25+ opens a control socket at one fixed path per user; two servers on
+        # one machine (tests, a second county's instance) would take it from each other.
+        "control_socket_disable": True,
     }
     _Gunicorn(app, options).run()
