@@ -1,12 +1,14 @@
 """The OpenAPI-documented API object and the pieces every route module shares."""
 
+from apispec.ext.marshmallow import MarshmallowPlugin, OpenAPIConverter
+from apispec.ext.marshmallow.common import resolve_schema_instance
 from flask_smorest import Api
 from flask_smorest import Blueprint as SmorestBlueprint
 from marshmallow import RAISE, Schema, fields
 from webargs.core import missing
 from webargs.flaskparser import FlaskParser, is_json_request
 
-from inspect_app import input_rules
+from inspect_app import formats, input_rules
 from inspect_app.errors import HTTP_CODES, Invalid
 
 
@@ -26,15 +28,59 @@ class ErrorBodySchema(Schema):
     error = fields.Nested(ErrorDetailSchema, required=True)
 
 
+def _null_means_null(self, field, ret, **_kwargs) -> dict:
+    """A nullable nested object is that object or null, not "any object or null".
+
+    apispec writes ``anyOf: [{"type": "object", "nullable": true}, {"$ref": …}]`` for
+    OpenAPI 3.0, whose first branch takes every object; ``enum: [null]`` narrows it to null.
+    """
+    for branch in ret.get("anyOf", ()):
+        if branch == {"type": "object", "nullable": True}:
+            branch["enum"] = [None]
+    return {}
+
+
+def _text_without_nul(self, field, ret, **_kwargs) -> dict:
+    """Every text the parser reads refuses NUL (``InspectParser``): the spec says so too."""
+    if ret.get("type") == "string" and "pattern" not in ret and "format" not in ret:
+        if "enum" not in ret:
+            return {"pattern": formats.NO_NUL}
+    return {}
+
+
+class _Converter(OpenAPIConverter):
+    def schema2jsonschema(self, schema):
+        """A schema's own JSON Schema rules join its fields': ``openapi_rules()``, for the
+        cross-field rules its ``validates_schema`` checks (JSON Schema's oneOf, not …)."""
+        jsonschema = super().schema2jsonschema(schema)
+        rules = getattr(resolve_schema_instance(schema), "openapi_rules", None)
+        if rules is not None:
+            jsonschema.update(rules())
+        return jsonschema
+
+
+class _MarshmallowPlugin(MarshmallowPlugin):
+    Converter = _Converter
+
+    def init_spec(self, spec):
+        super().init_spec(spec)
+        self.converter.add_attribute_function(_null_means_null)
+        self.converter.add_attribute_function(_text_without_nul)
+
+
 class InspectApi(Api):
     """flask-smorest's Api with the contract's error body in the spec.
 
     Error *handling* stays in inspect_app.errors (registered after this object,
     so it overrides flask-smorest's own handler); this class only makes the
-    documented error responses match what the handlers send.
+    documented error responses match what the handlers send, and the documented
+    bodies hold every rule the schemas check (see ``_Converter``).
     """
 
     ERROR_SCHEMA = ErrorBodySchema
+
+    def _init_spec(self, **options):
+        super()._init_spec(marshmallow_plugin=_MarshmallowPlugin(), **options)
 
 
 BEARER = [{"bearerAuth": []}]

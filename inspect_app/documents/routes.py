@@ -67,7 +67,7 @@ def site_problem_list(query, site_id):
 @protected(blp, "team_lead", "office")
 def campaign_problem_list(query, code):
     """问题清单 of a campaign, or of one district, grouped by district and site."""
-    statuses = sorted(set(query["status"].split(","))) if query["status"] else []
+    statuses = sorted(set(query["status"]))
     params = {"campaign": code, "district": query["district"], "statuses": statuses}
     if jobs.in_background(g.current_user, "campaign_problem_list", params):
         return _job_response(*jobs.submit(g.current_user, "campaign_problem_list", params))

@@ -1,6 +1,7 @@
 """Parameters and bodies of the document endpoints."""
 
-from marshmallow import Schema, ValidationError, fields, validate, validates
+from marshmallow import Schema, fields, validate
+from webargs.fields import DelimitedList
 
 from inspect_app.domain import DISTRICTS, FINDING_STATUSES
 
@@ -11,18 +12,11 @@ class SiteDocumentQuerySchema(Schema):
 
 class CampaignDocumentQuerySchema(Schema):
     district = fields.String(load_default=None, validate=validate.OneOf(DISTRICTS))
-    status = fields.String(
-        load_default=None,
-        metadata={"description": "comma-separated statuses, e.g. open,rectifying"},
+    status = DelimitedList(
+        fields.String(validate=validate.OneOf(FINDING_STATUSES)),
+        load_default=list,
+        metadata={"description": "comma-separated statuses, e.g. open,rectifying; none: all"},
     )
-
-    @validates("status")
-    def _statuses(self, value, **_kwargs):
-        if value is None:
-            return
-        unknown = [s for s in value.split(",") if s not in FINDING_STATUSES]
-        if unknown:
-            raise ValidationError(f"未知状态：{'、'.join(unknown)}")
 
 
 class RectificationQuerySchema(Schema):

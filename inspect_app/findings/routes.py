@@ -5,8 +5,10 @@ Also the enforcement measures (执法措施) recorded on a whole site, under /si
 
 from flask import g
 
+from inspect_app import formats
 from inspect_app.api import Blueprint
 from inspect_app.auth.guard import protected
+from inspect_app.errors import NotFound
 from inspect_app.findings import services
 from inspect_app.findings.schemas import (
     EnforcementListQuerySchema,
@@ -30,11 +32,19 @@ site_enforcements_blp = Blueprint(
     description="执法措施 Enforcement on sites",
 )
 
-FINDING_REF = {
-    "in": "path",
-    "name": "finding_ref",
-    "description": "The server's integer id, or the UUID the phone gave the finding",
-}
+FINDING_REF = formats.path_parameter(
+    "finding_ref",
+    formats.FINDING_REF,
+    "The server's integer id, or the UUID the phone gave the finding",
+    "42",
+)
+
+
+def _ref(finding_ref: str) -> str:
+    """The reference as the spec publishes it; anything else names no finding (404)."""
+    if not formats.matches(formats.FINDING_REF, finding_ref):
+        raise NotFound("问题不存在")
+    return finding_ref
 
 
 @blp.route("")
@@ -53,7 +63,7 @@ def list_findings(query):
 @protected(blp)
 def get_finding(finding_ref):
     """One finding with its full history of events and enforcement."""
-    finding = services.visible_finding(g.current_user, finding_ref)
+    finding = services.visible_finding(g.current_user, _ref(finding_ref))
     return services.finding_detail(finding)
 
 
@@ -68,7 +78,7 @@ def post_event(data, finding_ref):
     403 when the caller's role may not make the move, 409 when the finding's current
     status does not allow it (or another reviewer moved it first), 422 for a bad body.
     """
-    finding = services.visible_finding(g.current_user, finding_ref, for_update=True)
+    finding = services.visible_finding(g.current_user, _ref(finding_ref), for_update=True)
     services.apply_event(g.current_user, finding, data)
     return services.finding_detail(finding)
 

@@ -3,6 +3,7 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from webargs.fields import DelimitedList
 
+from inspect_app import formats
 from inspect_app.domain import (
     DISTRICTS,
     ENFORCEMENT_KINDS,
@@ -13,8 +14,7 @@ from inspect_app.domain import (
 from inspect_app.findings.lifecycle import ACTIONS, MOVES
 from inspect_app.inputs import Day, Text
 from inspect_app.inspections.schemas import SHA256
-from inspect_app.sites.schemas import ROW_ID, validate_cursor
-from inspect_app.validators import FullMatch
+from inspect_app.sites.schemas import ROW_ID
 
 MAX_PHOTOS_PER_EVENT = 20
 # A fine above 100 million yuan is a typing slip, not a penalty a county issues.
@@ -43,6 +43,24 @@ class EnforcementInSchema(Schema):
             raise ValidationError("行政处罚需填写罚款金额（元）", "fine_yuan")
         if data.get("kind") != "fine" and data.get("fine_yuan") is not None:
             raise ValidationError("只有行政处罚可以填写罚款金额", "fine_yuan")
+
+    def openapi_rules(self) -> dict:
+        """``_fine_needs_amount`` for the spec: an amount with kind=fine, none otherwise."""
+        others = [kind for kind in ENFORCEMENT_KINDS if kind != "fine"]
+        return {
+            "oneOf": [
+                {
+                    "properties": {"kind": {"enum": ["fine"]}, "fine_yuan": {"type": "integer"}},
+                    "required": ["kind", "fine_yuan"],
+                },
+                {
+                    "properties": {
+                        "kind": {"enum": others},
+                        "fine_yuan": formats.null_only("integer"),
+                    }
+                },
+            ]
+        }
 
 
 class SiteEnforcementInSchema(EnforcementInSchema):
@@ -80,11 +98,12 @@ class EventInSchema(Schema):
         load_default=list,
         validate=validate.Length(max=MAX_PHOTOS_PER_EVENT),
         metadata={
+            "uniqueItems": True,
             "description": (
                 "SHA-256 of evidence photos; submit needs at least one. They need not be "
                 "uploaded yet: a phone offline uploads later with PUT /photos/{sha256}, and "
                 "the answer's missing_photos lists what is still to come."
-            )
+            ),
         },
     )
     deadline = Day(
@@ -125,6 +144,29 @@ class EventInSchema(Schema):
         if errors:
             raise ValidationError(errors)
 
+    def openapi_rules(self) -> dict:
+        """``_action_needs`` for the spec: one branch per move, with what that move needs."""
+        return {"oneOf": [_move_rule(move) for move in MOVES.values()]}
+
+
+def _move_rule(move) -> dict:
+    properties: dict = {"action": {"enum": [move.action]}}
+    required = ["action"]
+    if move.note_required:
+        properties["note"] = {"type": "string", "pattern": formats.NOT_BLANK}
+        required.append("note")
+    if move.photos_required:
+        properties["photos"] = {"type": "array", "minItems": 1}
+        required.append("photos")
+    if move.deadline_required:
+        properties["deadline"] = {"type": "string", "format": "date"}
+        required.append("deadline")
+    else:
+        properties["deadline"] = formats.null_only("string")
+    if move.action == "void":
+        properties["enforcement"] = formats.null_only("object")
+    return {"properties": properties, "required": required}
+
 
 class FindingListQuerySchema(Schema):
     campaign = fields.String(load_default=None, metadata={"description": "Campaign code"})
@@ -159,8 +201,7 @@ class FindingPageQuerySchema(FindingListQuerySchema):
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
     cursor = fields.String(
         load_default=None,
-        # An id beyond an INTEGER column names no row, and PostgreSQL refuses to compare.
-        validate=[FullMatch(r"^[0-9]{1,10}$", error="游标格式不正确"), validate_cursor],
+        validate=formats.Matches(formats.FINDING_CURSOR, error="游标格式不正确"),
         metadata={"description": "next_cursor of the previous page"},
     )
 

@@ -37,7 +37,7 @@ _FINDING_KEYS = frozenset(_FINDING_SCHEMA.fields)
 _LOCATION_KEYS = frozenset(("lat", "lon"))
 _RESULTS = frozenset(ANSWER_RESULTS)
 _SEVERITIES = frozenset(SEVERITIES)
-# Matched whole, as the schema's FullMatch validator does: a trailing newline is no hash.
+# Matched whole, as formats.Matches does for the schema: a trailing newline is no hash.
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 

@@ -4,6 +4,7 @@ from functools import wraps
 
 from flask import current_app, g, request
 
+from inspect_app import formats
 from inspect_app.api import Blueprint
 from inspect_app.auth.guard import protected
 from inspect_app.errors import BadRequest
@@ -20,13 +21,18 @@ blp = Blueprint(
 )
 
 
-def _uuid(value: str) -> str:
-    import uuid as uuid_module
+UUID_PARAMETER = formats.path_parameter(
+    "uuid",
+    formats.UUID,
+    "The inspection's UUID, made by the phone (capital or small hex digits)",
+    "3f2b8c1e-6d4a-4f0e-9b7a-2c5d8e1f4a6b",
+)
 
-    try:
-        return str(uuid_module.UUID(value))
-    except ValueError:
-        raise BadRequest("检查编号不是有效的 UUID") from None
+
+def _uuid(value: str) -> str:
+    if not formats.matches(formats.UUID, value):
+        raise BadRequest("检查编号不是有效的 UUID（形如 3f2b8c1e-6d4a-4f0e-9b7a-2c5d8e1f4a6b）")
+    return value.lower()
 
 
 def _inspection_body(view):
@@ -47,7 +53,7 @@ def _inspection_body(view):
     return wrapper
 
 
-@blp.route("/<uuid>", methods=["PUT"])
+@blp.route("/<uuid>", methods=["PUT"], parameters=[UUID_PARAMETER])
 @_inspection_body
 @blp.response(201, InspectionResultSchema, description="Stored for the first time")
 @blp.alt_response(200, schema=InspectionResultSchema, description="A replay, or a draft replaced")
@@ -61,7 +67,7 @@ def put_inspection(data, uuid):
     return result, 201 if created else 200
 
 
-@blp.route("/<uuid>")
+@blp.route("/<uuid>", parameters=[UUID_PARAMETER])
 @blp.response(200, InspectionOutSchema)
 @blp.errors(400, 404)
 @protected(blp)

@@ -2,12 +2,12 @@
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from inspect_app import formats
 from inspect_app.domain import ANSWER_RESULTS, SEVERITIES
 from inspect_app.inputs import Day, Text, Time
 from inspect_app.sites.schemas import LAT_RANGE, LON_RANGE, ROW_ID
-from inspect_app.validators import SHA256_PATTERN, FullMatch
 
-SHA256 = FullMatch(SHA256_PATTERN, error="应为 64 位小写十六进制 SHA-256")
+SHA256 = formats.Matches(formats.SHA256, error="应为 64 位小写十六进制 SHA-256")
 
 
 class LocationSchema(Schema):
@@ -15,15 +15,22 @@ class LocationSchema(Schema):
     lon = fields.Float(required=True, validate=validate.Range(*LON_RANGE))
 
 
+ITEM_OF_THE_CHECKLIST = formats.checked_against("an item of the campaign's checklist version")
+
+
 class AnswerSchema(Schema):
-    item_code = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    item_code = fields.String(
+        required=True, validate=validate.Length(min=1, max=32), metadata=ITEM_OF_THE_CHECKLIST
+    )
     result = fields.String(required=True, validate=validate.OneOf(ANSWER_RESULTS))
     note = Text(2000, load_default="")
 
 
 class FindingInSchema(Schema):
     id = fields.UUID(required=True, metadata={"description": "Made by the phone"})
-    item_code = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    item_code = fields.String(
+        required=True, validate=validate.Length(min=1, max=32), metadata=ITEM_OF_THE_CHECKLIST
+    )
     description = Text(4000, min_length=1, required=True)
     severity = fields.String(
         load_default=None,
@@ -48,11 +55,19 @@ class FindingInSchema(Schema):
 
 
 class InspectionInSchema(Schema):
-    campaign = fields.String(required=True)
-    checklist_version = fields.Integer(required=True, validate=ROW_ID)
-    site_id = fields.Integer(required=True, validate=ROW_ID)
+    campaign = fields.String(required=True, metadata=formats.checked_against("campaigns"))
+    checklist_version = fields.Integer(
+        required=True,
+        validate=ROW_ID,
+        metadata=formats.checked_against("the campaign's published checklist versions"),
+    )
+    site_id = fields.Integer(
+        required=True,
+        validate=ROW_ID,
+        metadata=formats.checked_against("sites in the caller's districts"),
+    )
     started_at = Time(required=True)
-    finished_at = Time(load_default=None)
+    finished_at = Time(load_default=None, metadata=formats.checked_against("not before started_at"))
     location = fields.Nested(LocationSchema, load_default=None, allow_none=True)
     answers = fields.List(fields.Nested(AnswerSchema), load_default=list)
     findings = fields.List(fields.Nested(FindingInSchema), load_default=list)

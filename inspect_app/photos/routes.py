@@ -10,6 +10,7 @@ import re
 from flask import current_app, g, request, send_file
 from flask.views import MethodView
 
+from inspect_app import formats
 from inspect_app.api import Blueprint
 from inspect_app.auth.guard import protected
 from inspect_app.errors import (
@@ -25,7 +26,7 @@ from inspect_app.photos.schemas import PhotoSchema, VariantQuerySchema
 
 blp = Blueprint("photos", __name__, url_prefix="/api/v1/photos", description="照片 Photos")
 
-CONTENT_RANGE = re.compile(r"bytes ([0-9]+)-([0-9]+)/([0-9]+)")
+CONTENT_RANGE = "^bytes ([0-9]+)-([0-9]+)/([0-9]+)$"
 ACCEPTED_TYPES = {"image/jpeg", "image/png", "image/heic", "image/heif", "application/octet-stream"}
 UPLOAD_HEADERS = {
     "Upload-Offset": {
@@ -43,11 +44,18 @@ class IncompleteUpload(DomainError):
     status, code, default_message = 400, "incomplete_upload", "上传中断，可续传"
 
 
+SHA256_PARAMETER = formats.path_parameter(
+    "sha256",
+    formats.SHA256,
+    "The SHA-256 of the photo's bytes, in lowercase hex",
+    "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+)
+
+
 def _sha(sha256: str) -> str:
-    try:
-        return storage.validate_sha256(sha256)
-    except ValueError:
-        raise BadRequest("照片编号应为 64 位小写十六进制 SHA-256") from None
+    if not formats.matches(formats.SHA256, sha256):
+        raise BadRequest("照片编号应为 64 位小写十六进制 SHA-256")
+    return sha256
 
 
 def _upload_range(max_bytes: int) -> tuple[int, int | None]:
@@ -55,7 +63,7 @@ def _upload_range(max_bytes: int) -> tuple[int, int | None]:
     header = request.headers.get("Content-Range")
     if header is None:
         return 0, request.content_length
-    match = CONTENT_RANGE.fullmatch(header.strip())
+    match = re.fullmatch(CONTENT_RANGE, header.strip())
     if not match:
         raise BadRequest("Content-Range 格式应为 bytes 起-止/总长")
     first, last, total = (int(x) for x in match.groups())
@@ -68,7 +76,7 @@ def _upload_range(max_bytes: int) -> tuple[int, int | None]:
     return first, total
 
 
-@blp.route("/<sha256>")
+@blp.route("/<sha256>", parameters=[SHA256_PARAMETER])
 class PhotoResource(MethodView):
     @blp.response(201, PhotoSchema, description="Stored now")
     @blp.alt_response(200, schema=PhotoSchema, description="The server already had it")
@@ -85,8 +93,15 @@ class PhotoResource(MethodView):
                 "in": "header",
                 "name": "Content-Range",
                 "required": False,
-                "schema": {"type": "string", "example": "bytes 524288-1048575/1048576"},
-                "description": "Resume: append from byte N (= Upload-Offset from HEAD)",
+                "schema": {
+                    "type": "string",
+                    "pattern": CONTENT_RANGE,
+                    "example": "bytes 524288-1048575/1048576",
+                },
+                "description": (
+                    "Resume: append bytes N-M of the photo (N = Upload-Offset from HEAD; the "
+                    "body holds exactly those M - N + 1 bytes) of T in all"
+                ),
             }
         ],
     )

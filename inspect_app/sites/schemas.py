@@ -1,9 +1,8 @@
 """Bodies of the site endpoints."""
 
-import re
-
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates
 
+from inspect_app import formats
 from inspect_app.db_types import MAX_INT
 from inspect_app.domain import DISTRICTS, SITE_TYPES
 from inspect_app.inputs import ALL_INVISIBLE, Text
@@ -17,11 +16,14 @@ LON_RANGE = (73.0, 135.5)
 ROW_ID = validate.Range(min=1, max=MAX_INT)
 
 
-def validate_cursor(value: str) -> None:
-    """A sync cursor is a position in the change counter (an INTEGER column)."""
-    # [0-9], not \d: a cursor is ASCII digits, whatever else Unicode counts as one.
-    if not re.fullmatch(r"[0-9]{1,10}", value) or int(value) > MAX_INT:
-        raise ValidationError("游标格式不正确")
+# A sync cursor is a position in the change counter (an INTEGER column).
+validate_cursor = formats.Matches(formats.SYNC_CURSOR, error="游标格式不正确")
+
+
+# A credit code as the spec shows it: 18 symbols of GB 32100's alphabet (the server also
+# takes small letters and full-width forms, and checks the check character).
+CREDIT_CODE = f"^(?:[{credit_code.ALPHABET}]{{18}})?$"
+CREDIT_CODE_FORMAT = "gb32100"
 
 
 def normalise_name(name: str) -> str:
@@ -38,14 +40,29 @@ def text(max_length: int, **kwargs):
     return Text(max_length, **kwargs)
 
 
+# A name must hold a character that normalise_name keeps (it drops blanks and invisible
+# characters): found by asking normalise_name itself, so the spec follows its rule.
+VISIBLE_CHARACTER = formats.containing(
+    ch for ch in map(chr, range(1, 0x10000)) if not normalise_name(ch)
+)
+
+
 class SiteSchema(Schema):
     id = fields.Integer(dump_only=True)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=200),
+        metadata={"pattern": VISIBLE_CHARACTER},
+    )
     site_type = fields.String(required=True, validate=validate.OneOf(SITE_TYPES))
     credit_code = fields.String(
         allow_none=True,
         load_default=None,
-        metadata={"description": "统一社会信用代码 (GB 32100, with its check character)"},
+        metadata={
+            "description": "统一社会信用代码 (GB 32100, with its check character); empty: none",
+            "pattern": CREDIT_CODE,
+            "format": CREDIT_CODE_FORMAT,
+        },
     )
     address = text(300, load_default="")
     district = fields.String(required=True, validate=validate.OneOf(DISTRICTS))
