@@ -49,12 +49,27 @@ def in_window(day: date) -> bool:
     return EARLIEST_DATE <= day <= LATEST_DATE
 
 
+# The window's years as the spec's pattern shows them: a client generated from the spec
+# must not send a year the server refuses. The window starts on 1 January and ends on
+# 31 December, so the years alone say it.
+assert (EARLIEST_DATE.month, EARLIEST_DATE.day, LATEST_DATE.month, LATEST_DATE.day) == (
+    1,
+    1,
+    12,
+    31,
+)
+WINDOW_PATTERN = (
+    "^(?:" + "|".join(str(year) for year in range(EARLIEST_DATE.year, LATEST_DATE.year + 1)) + ")-"
+)
+
+
 def _described(kwargs: dict, form: str) -> dict:
-    """The field's metadata with the window added to its description (the spec shows it)."""
+    """The field's metadata with the window in its description and pattern (the spec)."""
     metadata = dict(kwargs.pop("metadata", None) or {})
     own = metadata.get("description")
     window = f"{form}, {EARLIEST_DATE.isoformat()} .. {LATEST_DATE.isoformat()}"
     metadata["description"] = f"{own} ({window})" if own else window
+    metadata.setdefault("pattern", WINDOW_PATTERN)
     return metadata
 
 
