@@ -334,13 +334,11 @@ def test_replays_on_one_kept_alive_connection_all_get_answers(
 # -- item 1: no write lock while a photo is decoded ---------------------------------------------
 
 
-def test_photo_is_processed_before_the_write_lock_is_taken(
-    app, backend, make_user, media_dir, monkeypatch
-):
+# SQLite alone: PostgreSQL has row locks, SQLite's write lock is one for the whole file.
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_photo_is_processed_before_the_write_lock_is_taken(app, make_user, media_dir, monkeypatch):
     """On SQLite the first statement of a writing request takes the write lock; another
     user's write must get through while this photo is decoded and resized."""
-    if backend != "sqlite":
-        pytest.skip("PostgreSQL has row locks; SQLite's write lock is one for all")
     user = SimpleNamespace(id=make_user("east", "inspector", ["东城区"]), role="inspector")
     other_writes = []
     real_process = imaging.process

@@ -119,7 +119,16 @@ def register_site(user: User, data: dict) -> tuple[Site, bool]:
         raise Forbidden(f"您没有 {data['district']} 的检查权限")
     code = credit.normalise(data["credit_code"]) if data.get("credit_code") else None
     name = data["name"].strip()
-    _refuse_duplicates(user, code, name, data["district"])
+    try:
+        _refuse_duplicates(user, code, name, data["district"])
+    except Conflict:
+        # The duplicate may be this very registration, committed by a concurrent retry
+        # between the replay check above and this one (each statement sees what has
+        # committed when it starts): that retry's site is the answer, not a conflict.
+        replay = _replay(user, data)
+        if replay is not None:
+            return replay, False
+        raise
     now = utcnow()
     site = Site(
         name=name,

@@ -64,7 +64,17 @@ class FlakyProxy:
             with socket.create_connection(self.upstream) as server:
                 if mode == "request":
                     server.sendall(head + body[: len(body) // 2])
-                    return  # both sockets close: the server sees a short body
+                    # The server sees a short body. The phone hears of the break only
+                    # once the server has dealt with it, as when a phone's own timeout
+                    # fires: otherwise a busy machine lets the phone's retry overtake
+                    # the broken request, and what is tested depends on the load.
+                    server.shutdown(socket.SHUT_WR)
+                    server.settimeout(30)
+                    try:
+                        _read_all(server)
+                    except OSError:
+                        pass
+                    return
                 server.sendall(head + body)
                 response = _read_all(server)
                 if mode == "response":

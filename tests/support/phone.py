@@ -74,11 +74,21 @@ class Phone:
         path = f"/api/v1/photos/{sha256}"
         # Every resumed PUT is a new request that the link may cut again, each time with
         # less left to send: allow many more rounds than for a single request.
-        for _ in range(4 * self.attempts):
+        waited = 0
+        for _ in range(4 * self.attempts + 20):
             status, headers, _ = self.request("HEAD", path)
             held = int(headers.get("Upload-Offset", 0)) if status == 200 else 0
             if status == 200 and headers.get("Upload-Complete") == "?1":
                 return 200
+            if held >= len(data):
+                # Every byte is there and another upload of the same photo is checking
+                # it: nothing is left to send, ask again once that upload has finished.
+                # Still so on the next look (that upload died): send the photo whole.
+                waited += 1
+                if waited < 20:
+                    time.sleep(0.05)
+                    continue
+                held = 0
             extra = {"Content-Type": "image/jpeg"}
             if held:
                 extra["Content-Range"] = f"bytes {held}-{len(data) - 1}/{len(data)}"
