@@ -36,6 +36,8 @@ def create_app(config: type | dict | None = None) -> Flask:
     with app.app_context():
         _configure_engine(db.engine)
 
+    # The app factory imports the API, its blueprints and the error handlers when it runs,
+    # not at package import: ``from inspect_app import domain`` must not load every area.
     from inspect_app.api import SPEC_KWARGS, InspectApi
 
     # One Api object per app: flask-smorest keeps the spec on it, and tests build many apps.

@@ -2,6 +2,10 @@
 
 Every command runs in one transaction and prints one clear line when a setting
 or the database is wrong, never a traceback.
+
+The imports of the app's modules sit inside the commands on purpose: each command loads
+only what it uses, so ``inspect-app --help`` and ``serve`` start quickly. These are the
+only imports inside functions besides the app factory's (see the README's floors).
 """
 
 import functools

@@ -17,6 +17,9 @@ from inspect_app.db_types import utcnow
 from inspect_app.extensions import db
 from inspect_app.findings.models import Enforcement, Finding, FindingPhoto, RectificationEvent
 from inspect_app.inspections.models import Answer, Inspection
+from inspect_app.photos import imaging
+from inspect_app.photos.models import Photo
+from inspect_app.photos.storage import MediaStore
 from inspect_app.sites.credit_code import ALPHABET, check_character
 from inspect_app.sites.models import Site
 from inspect_app.sync.services import next_seq
@@ -194,10 +197,6 @@ def _demo_photos(photos_dir, media_dir, uploader) -> list[str]:
     """Store the JPEGs of ``photos_dir`` as uploaded photos; returns their hashes."""
     import hashlib
     from pathlib import Path
-
-    from inspect_app.photos import imaging
-    from inspect_app.photos.models import Photo
-    from inspect_app.photos.storage import MediaStore
 
     store = MediaStore(media_dir)
     hashes = []

@@ -5,7 +5,8 @@ Chinese names of districts and site types as they appear in the notices, and the
 English codes of the contract for severities, answers, roles and statuses.
 """
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 # 格尔木市 districts and townships an inspector can be assigned to.
 DISTRICTS: tuple[str, ...] = (
@@ -47,6 +48,8 @@ ROLES: tuple[str, ...] = ("inspector", "team_lead", "office")
 ROLE_LABELS = {"inspector": "检查员", "team_lead": "组长", "office": "专项办"}
 
 FINDING_STATUSES: tuple[str, ...] = ("open", "rectifying", "pending_review", "closed", "voided")
+# A finding in one of these is still to be dealt with (counted open, can be overdue).
+OPEN_STATUSES: tuple[str, ...] = ("open", "rectifying", "pending_review")
 FINDING_STATUS_LABELS = {
     "open": "待整改",
     "rectifying": "整改中",
@@ -71,6 +74,13 @@ ENFORCEMENT_KINDS = {
 DEFAULT_DEADLINE_DAYS = {"general": 7, "key": 30}
 
 TIMEZONE = "Asia/Shanghai"
+SHANGHAI = ZoneInfo(TIMEZONE)
+
+
+def today_shanghai() -> date:
+    """Overdue is judged by the calendar day in Golmud (Beijing time), not by UTC."""
+    return datetime.now(SHANGHAI).date()
+
 
 # The plausible window of every time and date the API takes (inspection times, deadlines,
 # filters): the campaigns are of this century. Anything outside is a typing or clock

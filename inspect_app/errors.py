@@ -8,8 +8,9 @@ client: anything unexpected is logged and answered as ``internal_error``.
 
 import logging
 import re
+from collections.abc import Callable
 
-from flask import Flask, jsonify
+from flask import Flask, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -153,14 +154,23 @@ def error_response(status: int, code: str, message: str, fields=None, headers=No
     return response
 
 
+ErrorPage = Callable[[int, str], object]
+
+
+def add_error_page(app: Flask, prefix: str, render: ErrorPage) -> None:
+    """Answer errors under ``prefix`` with ``render(status, message)`` instead of JSON.
+
+    The dashboard registers its page here when its blueprint is registered: this floor
+    knows no page, so the pages' floor can import it, never the other way round.
+    """
+    app.extensions.setdefault("inspect_error_pages", []).append((prefix, render))
+
+
 def _dashboard_page(status: int, message: str):
     """The dashboard's pages answer errors with a page, not the API's JSON body."""
-    from flask import request
-
-    if request.path.startswith("/dashboard/"):
-        from inspect_app.web.routes import error_page
-
-        return error_page(status, message)
+    for prefix, render in current_app.extensions.get("inspect_error_pages", ()):
+        if request.path.startswith(prefix):
+            return render(status, message)
     return None
 
 

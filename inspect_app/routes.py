@@ -29,6 +29,8 @@ def _home():
 
 
 def register_blueprints(app, api) -> None:
+    # Imported here, when the app is made: this module sits on the top floor, and loading
+    # every area at import time would load the whole app for any ``from inspect_app import``.
     from inspect_app.auth.routes import blp as auth_blp
     from inspect_app.campaigns.routes import blp as campaigns_blp
     from inspect_app.documents.routes import blp as documents_blp

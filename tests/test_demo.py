@@ -3,13 +3,12 @@
 from sqlalchemy import func, select
 
 from inspect_app.demo import DEMO_PASSWORD, DEMO_USERS, seed_demo
-from inspect_app.domain import DISTRICTS, FINDING_STATUSES
+from inspect_app.domain import DISTRICTS, FINDING_STATUSES, today_shanghai
 from inspect_app.extensions import db
 from inspect_app.findings.models import Finding, FindingPhoto, RectificationEvent
 from inspect_app.photos.models import Photo
 from inspect_app.sites.credit_code import is_valid
 from inspect_app.sites.models import Site
-from inspect_app.sites.services import today_shanghai
 from tests.conftest import PHOTOS
 
 

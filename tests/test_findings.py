@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from inspect_app.sites import services as site_services
+from inspect_app import domain
 from tests.factories import CAMPAIGN, Factory
 from tests.helpers import assert_error
 
@@ -111,7 +111,7 @@ def test_site_filter(client, world):
 
 def test_overdue_is_judged_by_the_day_in_golmud(client, world, monkeypatch):
     """At 00:30 on 13 June in Golmud (still 12 June in UTC) a 12 June deadline has passed."""
-    monkeypatch.setattr(site_services, "datetime", FrozenClock)
+    monkeypatch.setattr(domain, "datetime", FrozenClock)
     ids = world["ids"]
     overdue = ids_of(listed(client, world["office"], "?overdue=true"))
     # Deadline 2025-06-12 and still open: overdue. 2025-06-13 (east_key): due today, not late.

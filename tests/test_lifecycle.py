@@ -10,10 +10,10 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select, update
 
+from inspect_app.domain import today_shanghai
 from inspect_app.errors import Conflict
 from inspect_app.extensions import db
 from inspect_app.findings.models import Enforcement, Finding, RectificationEvent
-from inspect_app.sites.services import today_shanghai
 from tests.factories import Factory
 from tests.helpers import assert_error
 

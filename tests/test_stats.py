@@ -27,8 +27,8 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import select
 
+from inspect_app import domain
 from inspect_app.extensions import db
-from inspect_app.sites import services as site_services
 from tests.factories import CAMPAIGN, CAMPAIGN_NAME, DOCUMENT_NO, Factory
 from tests.helpers import assert_error, sql_statements
 
@@ -72,7 +72,7 @@ def factory(app):
 
 @pytest.fixture
 def data(factory, make_user, login, monkeypatch):
-    monkeypatch.setattr(site_services, "datetime", FrozenClock)
+    monkeypatch.setattr(domain, "datetime", FrozenClock)
     office = make_user("office", "office", [])
     make_user("lead", "team_lead", ["东城区", "西城区"])
     make_user("east", "inspector", ["东城区"])

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 import pytest
 from openpyxl import load_workbook
 
-from inspect_app.sites import services as site_services
+from inspect_app import domain
 from inspect_app.stats.xlsx import display_width, write_problem_list_workbook
 from tests.factories import CAMPAIGN, CAMPAIGN_NAME, DOCUMENT_NO, Factory
 from tests.helpers import assert_error
@@ -50,7 +50,7 @@ def factory(app):
 
 @pytest.fixture
 def data(factory, make_user, login, monkeypatch):
-    monkeypatch.setattr(site_services, "datetime", FrozenClock)
+    monkeypatch.setattr(domain, "datetime", FrozenClock)
     office = make_user("office", "office", [])
     make_user("east", "inspector", ["东城区"])
     east = factory.inspection(factory.site("东城加油站", "东城区"), office)

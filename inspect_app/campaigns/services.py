@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from inspect_app.campaigns.checklist_file import checklist_digest, read_checklist
 from inspect_app.campaigns.models import Campaign, ChecklistItem, ChecklistVersion
 from inspect_app.errors import NotFound
 from inspect_app.extensions import db
@@ -274,8 +275,6 @@ def load_checklists(directory: str | Path) -> list[LoadResult]:
     paths = sorted(Path(directory).glob("*.yaml"))
     if not paths:
         return []
-    from inspect_app.campaigns.checklist_file import checklist_digest, read_checklist
-
     results = []
     for path in paths:
         data = read_checklist(path)

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from inspect_app.auth.models import User
 from inspect_app.campaigns.models import Campaign, ChecklistItem
 from inspect_app.campaigns.services import campaign_by_code
-from inspect_app.domain import DISTRICTS
+from inspect_app.domain import DISTRICTS, OPEN_STATUSES, today_shanghai
 from inspect_app.errors import NotFound
 from inspect_app.extensions import db
 from inspect_app.findings.models import Finding, FindingPhoto
@@ -24,7 +24,7 @@ from inspect_app.photos.models import Photo
 from inspect_app.photos.storage import MediaStore
 from inspect_app.scope import district_filter
 from inspect_app.sites.models import Site
-from inspect_app.sites.services import OPEN_STATUSES, today_shanghai, visible_site
+from inspect_app.sites.services import visible_site
 from inspect_app.stats.services import campaign_stats
 from reports import data as rd
 

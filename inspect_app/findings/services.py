@@ -21,7 +21,12 @@ from inspect_app.auth.models import User
 from inspect_app.campaigns.models import Campaign, ChecklistItem
 from inspect_app.campaigns.services import campaign_by_code
 from inspect_app.db_types import parse_row_id, utcnow
-from inspect_app.domain import ENFORCEMENT_KINDS, FINDING_STATUS_LABELS
+from inspect_app.domain import (
+    ENFORCEMENT_KINDS,
+    FINDING_STATUS_LABELS,
+    OPEN_STATUSES,
+    today_shanghai,
+)
 from inspect_app.errors import Conflict, Invalid, NotFound
 from inspect_app.extensions import db
 from inspect_app.findings import lifecycle
@@ -30,7 +35,7 @@ from inspect_app.photos import services as photo_services
 from inspect_app.photos.models import Photo
 from inspect_app.scope import district_filter
 from inspect_app.sites.models import Site
-from inspect_app.sites.services import OPEN_STATUSES, today_shanghai, visible_site
+from inspect_app.sites.services import visible_site
 from inspect_app.sync.services import next_seq
 
 # ---------------------------------------------------------------------------

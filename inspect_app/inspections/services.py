@@ -20,7 +20,6 @@ unit of work, and its answer is built from what was written.
 
 import hashlib
 import json
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -31,7 +30,7 @@ from inspect_app.auth.models import User
 from inspect_app.campaigns.models import Campaign, ChecklistItem, ChecklistVersion
 from inspect_app.campaigns.services import CampaignRef, ChecklistRef, checklist_ref
 from inspect_app.db_types import utcnow
-from inspect_app.domain import TIMEZONE, add_days
+from inspect_app.domain import SHANGHAI, add_days
 from inspect_app.errors import Conflict, Invalid, NotFound
 from inspect_app.extensions import db
 from inspect_app.findings.models import Finding, FindingPhoto, RectificationEvent
@@ -41,7 +40,6 @@ from inspect_app.photos.models import Photo
 from inspect_app.sites.models import Site
 from inspect_app.sync.services import next_seq
 
-SHANGHAI = ZoneInfo(TIMEZONE)
 TAKEN = "检查记录或问题编号已被另一条记录使用"
 
 _inspections = Inspection.__table__

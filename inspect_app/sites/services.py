@@ -1,7 +1,6 @@
 """Sites: the change feed phones sync from, field registration, per-campaign summaries."""
 
-from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
+from datetime import UTC
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -10,7 +9,7 @@ from inspect_app.audit import services as audit
 from inspect_app.auth.models import User
 from inspect_app.campaigns.models import Campaign, ChecklistItem, ChecklistVersion
 from inspect_app.db_types import MAX_INT, utcnow
-from inspect_app.domain import TIMEZONE
+from inspect_app.domain import OPEN_STATUSES, today_shanghai
 from inspect_app.errors import Conflict, Forbidden, NotFound
 from inspect_app.extensions import db
 from inspect_app.findings.models import Finding
@@ -20,13 +19,6 @@ from inspect_app.sites import credit_code as credit
 from inspect_app.sites.models import Site
 from inspect_app.sync.models import ChangeCounter
 from inspect_app.sync.services import next_seq
-
-OPEN_STATUSES = ("open", "rectifying", "pending_review")
-
-
-def today_shanghai():
-    """Overdue is judged by the calendar day in Golmud, not by UTC."""
-    return datetime.now(ZoneInfo(TIMEZONE)).date()
 
 
 def visible_site(site_id: int, user: User) -> Site:

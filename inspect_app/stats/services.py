@@ -40,13 +40,20 @@ from sqlalchemy import (
 
 from inspect_app.auth.models import User
 from inspect_app.campaigns.models import Campaign
-from inspect_app.domain import DISTRICTS, ENFORCEMENT_KINDS, SEVERITIES, SEVERITY_LABELS, SITE_TYPES
+from inspect_app.domain import (
+    DISTRICTS,
+    ENFORCEMENT_KINDS,
+    OPEN_STATUSES,
+    SEVERITIES,
+    SEVERITY_LABELS,
+    SITE_TYPES,
+    today_shanghai,
+)
 from inspect_app.extensions import db
 from inspect_app.findings.models import Enforcement, Finding
 from inspect_app.inspections.models import Inspection
 from inspect_app.scope import district_filter
 from inspect_app.sites.models import Site
-from inspect_app.sites.services import OPEN_STATUSES, today_shanghai
 
 GROUPINGS: dict[str, str] = {
     "district": "区域",

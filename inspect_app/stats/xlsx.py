@@ -14,7 +14,6 @@ import unicodedata
 from collections.abc import Iterable
 from datetime import date, datetime
 from typing import BinaryIO
-from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -26,10 +25,9 @@ from inspect_app.domain import (
     ENFORCEMENT_KINDS,
     FINDING_STATUS_LABELS,
     SEVERITY_LABELS,
-    TIMEZONE,
+    SHANGHAI,
 )
 
-SHANGHAI = ZoneInfo(TIMEZONE)
 DATE_FORMAT = "yyyy-mm-dd"
 PERCENT_FORMAT = "0.0%"
 HEADER_ROW = 3  # title, subtitle, then the headers; the panes freeze below them

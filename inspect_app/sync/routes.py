@@ -4,7 +4,7 @@ from flask import g
 
 from inspect_app.api import Blueprint
 from inspect_app.auth.guard import protected
-from inspect_app.sync import services
+from inspect_app.sync import feed
 from inspect_app.sync.schemas import SyncQuerySchema, SyncSchema
 
 blp = Blueprint("sync", __name__, url_prefix="/api/v1", description="同步 Sync")
@@ -17,4 +17,4 @@ blp = Blueprint("sync", __name__, url_prefix="/api/v1", description="同步 Sync
 @protected(blp)
 def sync(query):
     """What changed for the caller since the cursor: sites, finding statuses, checklist versions."""
-    return services.changes_since(g.current_user, query["since"], query["limit"])
+    return feed.changes_since(g.current_user, query["since"], query["limit"])

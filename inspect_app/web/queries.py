@@ -14,7 +14,7 @@ from sqlalchemy import Date, cast, func, literal, literal_column, select, union_
 
 from inspect_app.auth.models import User
 from inspect_app.campaigns.models import Campaign, ChecklistItem
-from inspect_app.domain import DISTRICTS, SEVERITY_LABELS
+from inspect_app.domain import DISTRICTS, OPEN_STATUSES, SEVERITY_LABELS, TIMEZONE
 from inspect_app.extensions import db
 from inspect_app.findings.models import Finding, FindingPhoto, RectificationEvent
 from inspect_app.findings.services import overdue_condition
@@ -22,7 +22,6 @@ from inspect_app.inspections.models import Inspection
 from inspect_app.photos.models import Photo
 from inspect_app.scope import district_filter
 from inspect_app.sites.models import Site
-from inspect_app.sites.services import OPEN_STATUSES
 from inspect_app.stats.services import NO_DEPARTMENT, rate
 
 TREND_WEEKS = 16
@@ -86,7 +85,7 @@ def campaigns_overview(user: User, today: date) -> list[dict]:
 def _week_start(column):
     """The Monday (a date, Asia/Shanghai) of the week a UTC timestamp falls in."""
     if db.engine.dialect.name == "postgresql":
-        local = func.timezone(literal_column("'Asia/Shanghai'"), column)
+        local = func.timezone(literal_column(f"'{TIMEZONE}'"), column)
         return cast(func.date_trunc(literal_column("'week'"), local), Date)
     # SQLite keeps UTC as text; China has no summer time, so +8 hours is exact.
     return func.date(column, "+8 hours", "-6 days", "weekday 1")

@@ -9,7 +9,6 @@ and render templates.
 """
 
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -33,7 +32,8 @@ from inspect_app.domain import (
     ROLE_LABELS,
     SEVERITIES,
     SEVERITY_LABELS,
-    TIMEZONE,
+    SHANGHAI,
+    today_shanghai,
 )
 from inspect_app.errors import (
     Conflict,
@@ -43,12 +43,13 @@ from inspect_app.errors import (
     NotFound,
     RateLimited,
     Unauthorized,
+    add_error_page,
 )
 from inspect_app.extensions import db
 from inspect_app.findings import lifecycle
 from inspect_app.findings import services as findings
 from inspect_app.photos import services as photos
-from inspect_app.sites.services import today_shanghai, visible_site
+from inspect_app.sites.services import visible_site
 from inspect_app.stats import services as stats
 from inspect_app.stats import xlsx
 from inspect_app.stats.routes import xlsx_response
@@ -72,7 +73,6 @@ bp = Blueprint(
     static_url_path="/static",
 )
 
-SHANGHAI = ZoneInfo(TIMEZONE)
 MAX_NOTE = 2000  # as the API's event note
 SORT_LABELS = {
     "deadline": "整改时限",
@@ -128,6 +128,11 @@ ERROR_TITLES = {
     429: "请稍后再试",
     500: "服务器出错",
 }
+
+
+@bp.record_once
+def _answer_errors_with_pages(state) -> None:
+    add_error_page(state.app, "/dashboard/", error_page)
 
 
 def error_page(status: int, message: str):

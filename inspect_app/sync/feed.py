@@ -1,0 +1,102 @@
+"""The sync feed: what changed for a phone since its cursor, across sites, findings and
+checklists.
+
+A cross-domain read, on the floor of ``documents.gather`` and ``web.queries``: it reads
+every domain's tables and views. The counter that hands out feed positions stays below,
+in ``sync.services``, where every domain that writes can use it.
+"""
+
+from sqlalchemy import select
+
+from inspect_app.campaigns.models import Campaign, ChecklistVersion
+from inspect_app.extensions import db
+from inspect_app.findings.models import Finding, RectificationEvent
+from inspect_app.scope import district_filter
+from inspect_app.sites.models import Site
+from inspect_app.sites.services import site_view
+from inspect_app.sync.models import ChangeCounter
+
+
+def changes_since(user, since: str | None, limit: int) -> dict:
+    """Sites, findings and checklist versions changed after ``since``, in feed order.
+
+    Deletions come as tombstones (``deleted``): sites deleted, findings withdrawn.
+
+    Each feed is read up to ``limit + 1`` rows; the merged page is cut at ``limit``
+    so the cursor never passes a change the phone has not received.
+    """
+    after = int(since or 0)
+    head = db.session.scalar(select(ChangeCounter.value).where(ChangeCounter.id == 1)) or 0
+    sites = db.session.scalars(
+        select(Site)
+        .where(Site.sync_seq > after, district_filter(user, Site.district))
+        .order_by(Site.sync_seq)
+        .limit(limit + 1)
+    ).all()
+    last_event = (
+        select(RectificationEvent.action, RectificationEvent.note)
+        .where(RectificationEvent.finding_id == Finding.id)
+        .order_by(RectificationEvent.id.desc())
+        .limit(1)
+        .correlate(Finding)
+    )
+    findings = db.session.execute(
+        select(
+            Finding,
+            Campaign.code,
+            last_event.with_only_columns(RectificationEvent.action).scalar_subquery(),
+            last_event.with_only_columns(RectificationEvent.note).scalar_subquery(),
+        )
+        .join(Campaign, Campaign.id == Finding.campaign_id)
+        .where(Finding.sync_seq > after, district_filter(user, Finding.district))
+        .order_by(Finding.sync_seq)
+        .limit(limit + 1)
+    ).all()
+    versions = db.session.execute(
+        select(ChecklistVersion, Campaign.code)
+        .join(Campaign, Campaign.id == ChecklistVersion.campaign_id)
+        .where(ChecklistVersion.sync_seq > after)
+        .order_by(ChecklistVersion.sync_seq)
+        .limit(limit + 1)
+    ).all()
+
+    merged = sorted(
+        [(s.sync_seq, "sites", s) for s in sites]
+        + [(row[0].sync_seq, "findings", row) for row in findings]
+        + [(row[0].sync_seq, "checklists", row) for row in versions],
+        key=lambda entry: entry[0],
+    )
+    has_more = len(merged) > limit
+    merged = merged[:limit]
+    changes: dict[str, list] = {"sites": [], "findings": [], "checklists": []}
+    for _seq, kind, obj in merged:
+        if kind == "sites":
+            changes["sites"].append(site_view(obj))
+        elif kind == "findings":
+            finding, code, action, note = obj
+            changes["findings"].append(
+                {
+                    "id": finding.id,
+                    "uuid": finding.uuid,
+                    "site_id": finding.site_id,
+                    "campaign": code,
+                    "status": finding.status,
+                    "severity": finding.severity,
+                    "deadline": finding.deadline,
+                    "description": finding.description,
+                    "updated_at": finding.updated_at,
+                    "last_action": action,
+                    "last_note": note,
+                    "deleted": finding.withdrawn_at is not None,
+                }
+            )
+        else:
+            version, code = obj
+            changes["checklists"].append(
+                {"campaign": code, "version": version.version, "published_at": version.published_at}
+            )
+    if has_more:
+        cursor = merged[-1][0]
+    else:
+        cursor = max(head, merged[-1][0] if merged else 0, after)
+    return {"changes": changes, "next_cursor": str(cursor), "has_more": has_more}
