@@ -163,15 +163,20 @@ def _users() -> dict[str, User]:
 
 def _sites(rng: random.Random, users: dict[str, User], per_type: int) -> list[Site]:
     sites = []
+    taken = set()  # (name, district): a live site's name is unique in its district (0006)
     n = 0
     for site_type, (districts, _) in SITE_PLAN.items():
         for _ in range(per_type):
             n += 1
             district = rng.choice(districts)
+            name = _site_name(rng, site_type, district, n)
+            while (name, district) in taken:
+                name = _site_name(rng, site_type, district, n)
+            taken.add((name, district))
             lat, lon = DISTRICT_CENTRES[district]
             unlicensed = site_type in ("砂金盗采点", "流动加油车") or rng.random() < 0.08
             site = Site(
-                name=_site_name(rng, site_type, district, n),
+                name=name,
                 site_type=site_type,
                 credit_code=None if unlicensed else credit_code(rng),
                 address=f"格尔木市{district}{rng.choice(ROADS)}{rng.randint(1, 300)}号",
