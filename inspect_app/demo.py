@@ -195,11 +195,11 @@ def _company(rng: random.Random) -> str:
     return "".join(rng.sample(COMPANY_WORDS, 2))
 
 
-def _plan_site(rng: random.Random, site_type: str, n: int) -> PlannedSite:
-    """One site of a type, placed in a district that has such sites, named as they are."""
-    plan = SITE_PLANS[site_type]
-    district = rng.choice(plan)
-    return PLANNERS[site_type](rng, district, n)
+def _address(rng: random.Random, district: str) -> str:
+    """A street number in the city, a numbered plot in a village or industrial park."""
+    if district in STREETS:
+        return _street(rng, district)[1]
+    return f"{rng.choice(VILLAGES[district])}{rng.randint(1, 40)}号"
 
 
 def _fuel_station(rng, district, n):
@@ -229,11 +229,8 @@ def _depot(rng, district, n):
 
 
 def _own_tank(rng, district, n):
-    if district in STREETS:
-        _, address = _street(rng, district)
-    else:
-        address = f"{rng.choice(VILLAGES[district])}{rng.randint(1, 40)}号"
     name = f"青海{_company(rng)}矿业有限公司自备油罐"
+    address = _address(rng, district)
     return PlannedSite("工矿企业自备油罐", district, name, address, "设备部主任", ["营业执照"])
 
 
@@ -260,19 +257,13 @@ def _fuel_truck(rng, district, n):
 
 
 def _recycling(rng, district, n):
-    if district in STREETS:
-        _, address = _street(rng, district)
-    else:
-        address = f"{rng.choice(VILLAGES[district])}{rng.randint(1, 60)}号"
+    address = _address(rng, district)
     name = f"格尔木市{_company(rng)}再生资源回收站"
     return PlannedSite("再生资源回收站点", district, name, address, "经营者", ["营业执照"])
 
 
 def _chemicals(rng, district, n):
-    if district in STREETS:
-        _, address = _street(rng, district)
-    else:
-        address = f"{rng.choice(VILLAGES[district])}{rng.randint(1, 40)}号"
+    address = _address(rng, district)
     name = f"青海{_company(rng)}化工有限公司"
     licences = ["营业执照", "安全生产许可证", "危险化学品登记证"]
     return PlannedSite("危险化学品企业", district, name, address, "安全总监", licences)
@@ -345,12 +336,14 @@ def _sites(rng: random.Random, per_type: int) -> list[Site]:
     taken = set()
     n = 0
     registered = SITES_REGISTERED.astimezone(UTC)
-    for site_type in PLANNERS:
-        for _ in range(per_type):
+    for site_type, plan in PLANNERS.items():
+        districts = SITE_PLANS[site_type]
+        for k in range(per_type):
             n += 1
-            planned = _plan_site(rng, site_type, n)
+            district = districts[k % len(districts)]  # every district has its share
+            planned = plan(rng, district, n)
             while planned.name in taken:
-                planned = _plan_site(rng, site_type, n)
+                planned = plan(rng, district, n)
             taken.add(planned.name)
             lat, lon, spread = DISTRICT_CENTRES[planned.district]
             contact = planned.contact_title
