@@ -19,7 +19,6 @@ from reportlab.platypus import (
     Flowable,
     KeepTogether,
     PageBreak,
-    Paragraph,
     Spacer,
     Table,
     TableStyle,
@@ -41,6 +40,7 @@ from .layout import (
     make_styles,
     markup,
 )
+from .linebreak import Paragraph
 from .photos import PhotoCache
 from .summary import Counts, add_counts, cn_number, count_line, district_counts
 from .tables import (

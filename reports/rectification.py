@@ -21,7 +21,6 @@ from reportlab.platypus import (
     Flowable,
     KeepTogether,
     LongTable,
-    Paragraph,
     Spacer,
     Table,
     TableStyle,
@@ -56,6 +55,7 @@ from .layout import (
     make_styles,
     markup,
 )
+from .linebreak import Paragraph
 from .tables import PagedTable, base_table_commands, split_tall_row
 
 DOC_KIND = "整改情况报告"

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import IO
 
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer
+from reportlab.platypus import Flowable, KeepTogether, Spacer
 
 from .data import SiteProblemList
 from .fonts import FontSet, get_fonts
@@ -25,6 +25,7 @@ from .layout import (
     make_styles,
     markup,
 )
+from .linebreak import Paragraph
 from .photos import PhotoCache
 from .summary import count_line
 from .tables import problem_table, signature_table, site_details_table

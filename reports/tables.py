@@ -15,7 +15,7 @@ from datetime import date
 
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, LongTable, Paragraph, Table, TableStyle
+from reportlab.platypus import Flowable, LongTable, Table, TableStyle
 from reportlab.platypus.paragraph import FragLine, ParaLines
 
 from .data import SEVERITY_LABELS, STATUS_LABELS, FindingRow, InspectionVisit, SiteInfo
@@ -31,6 +31,7 @@ from .layout import (
     local,
     markup,
 )
+from .linebreak import Paragraph
 from .photos import PhotoCache, PhotoStrip
 
 # Relative widths of the problem table's columns (landscape A4 gives them 267 mm).
