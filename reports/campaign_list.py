@@ -19,7 +19,6 @@ from reportlab.platypus import (
     Flowable,
     KeepTogether,
     PageBreak,
-    Spacer,
     Table,
     TableStyle,
 )
@@ -53,15 +52,16 @@ from .tables import (
 )
 
 DOC_KIND = "问题清单"
+# One line of header: page 1 keeps room for the first problems under the summary.
 SUMMARY_COLUMNS = (
-    ("序号", 8),
-    ("区域", 30),
-    ("检查场所<br/>（家）", 14),
-    ("发现问题<br/>（项）", 14),
-    ("一般问题<br/>（项）", 14),
-    ("重点问题<br/>（项）", 14),
-    ("已销号<br/>（项）", 14),
-    ("整改率", 12),
+    ("序号", 7),
+    ("区域", 26),
+    ("检查场所（家）", 15),
+    ("发现问题（项）", 15),
+    ("一般问题（项）", 15),
+    ("重点问题（项）", 15),
+    ("已销号（项）", 13),
+    ("整改率", 11),
 )
 
 
@@ -171,8 +171,11 @@ def _site_section(
         f"检查人员：{markup(inspectors_text(entry.visits))}",
         count_line(entry.findings),
     ]
-    # Under the district's headings the site's needs no space of its own above it.
-    h3 = ParagraphStyle("h3_first", parent=styles.h3, spaceBefore=0) if lead else styles.h3
+    # Sites are set apart by space above their heading, which a page's top swallows (a
+    # space after the last site would start a page of its own when the last row ends a
+    # page); under the district's headings the site needs none.
+    space = 0 if lead else styles.h3.spaceBefore + 4 * mm
+    h3 = ParagraphStyle("h3_site", parent=styles.h3, spaceBefore=space)
     headings = [
         *lead,
         Paragraph(f"{number}．{markup(site.name)}", h3),
@@ -183,7 +186,7 @@ def _site_section(
         entry.findings, styles, cache, width=width, max_height=height, today=today
     )
     # Headings alone at the foot of a page would read as a site without problems.
-    return [RoomFor(headings, table), *headings, table, Spacer(0, 4 * mm)]
+    return [RoomFor(headings, table), *headings, table]
 
 
 def _summary_table(
@@ -208,7 +211,7 @@ def _summary_table(
     total = sum(w for _, w in SUMMARY_COLUMNS)
     table = Table(
         rows,
-        colWidths=[width * 0.7 * w / total for _, w in SUMMARY_COLUMNS],
+        colWidths=[width * 0.85 * w / total for _, w in SUMMARY_COLUMNS],
         repeatRows=1,
         hAlign="CENTER",
     )
@@ -220,7 +223,6 @@ def _summary_table(
                 ("BACKGROUND", (0, 0), (-1, 0), HEAD_FILL),
                 ("BACKGROUND", (0, -1), (-1, -1), HEAD_FILL),
                 ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-                # Tight rows leave page 1 room for the first problems under the summary.
                 ("TOPPADDING", (0, 0), (-1, -1), 1),
                 ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
             ]
