@@ -11,8 +11,8 @@ pages:
 ``render_site_problem_list(data: SiteProblemList, out) -> int``
     问题清单 of one site: campaign title and document number, the site's particulars,
     inspection time(s) and inspectors, the problem table (序号, 检查项, 问题描述, 依据,
-    严重程度, 整改要求, 整改时限, 责任单位, 状态) with each finding's photos, and
-    signature lines. Landscape A4.
+    严重程度, 整改要求, 整改时限, 责任单位, 状态) with each finding's photos in a last
+    column, and signature lines on the page of the last row. Landscape A4.
 
 ``render_campaign_problem_list(data: CampaignProblemList, out) -> int``
     问题清单 of a campaign or one district: a summary per district (sites, problems,
@@ -44,6 +44,10 @@ about 30 MB for 2,000 findings with a photo each; ``bench/reports.py`` measures 
 
 Renderers may run in several threads at once; each render has its own canvas, photo
 folder and workers.
+
+Chinese line breaking (禁则) is ``reports.linebreak``: every paragraph is its
+``Paragraph``, which keeps opening brackets off a line's end and closing punctuation off
+its start.
 
 ``reports.samples`` builds realistic sample documents (tests, benchmark, README images);
 ``reports.pdfcheck`` looks at a rendered PDF with qpdf and poppler's tools (tests).

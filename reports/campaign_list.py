@@ -1,7 +1,8 @@
 """问题清单 of a whole campaign, or of one district, as the campaign office sends it upward.
 
 Landscape A4: title block and scope, a summary table per district, then one section per
-district (each from a new page) and within it one problem table per site. The story is
+district (the first on page 1 under the summary, each further one from a new page) and
+within it one problem table per site, the photos beside their findings. The story is
 produced site by site, so thousands of findings are never all in memory as flowables.
 """
 
@@ -15,12 +16,9 @@ from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import (
-    CondPageBreak,
     Flowable,
     KeepTogether,
     PageBreak,
-    Paragraph,
-    Spacer,
     Table,
     TableStyle,
 )
@@ -41,27 +39,29 @@ from .layout import (
     make_styles,
     markup,
 )
+from .linebreak import Paragraph
 from .photos import PhotoCache
 from .summary import Counts, add_counts, cn_number, count_line, district_counts
 from .tables import (
+    RoomFor,
     base_table_commands,
     contact_text,
     inspectors_text,
-    photo_grid,
     problem_table,
     visits_text,
 )
 
 DOC_KIND = "问题清单"
+# One line of header: page 1 keeps room for the first problems under the summary.
 SUMMARY_COLUMNS = (
-    ("序号", 8),
-    ("区域", 30),
-    ("检查场所<br/>（家）", 14),
-    ("发现问题<br/>（项）", 14),
-    ("一般问题<br/>（项）", 14),
-    ("重点问题<br/>（项）", 14),
-    ("已销号<br/>（项）", 14),
-    ("整改率", 12),
+    ("序号", 7),
+    ("区域", 26),
+    ("检查场所（家）", 15),
+    ("发现问题（项）", 15),
+    ("一般问题（项）", 15),
+    ("重点问题（项）", 15),
+    ("已销号（项）", 13),
+    ("整改率", 11),
 )
 
 
@@ -136,17 +136,22 @@ def _story(
             f"（{cn_number(number)}）{markup(district.district)}"
             f"（检查场所{count.sites}家，发现问题{count.findings}项）"
         )
-        # Each district starts a page, so a district's pages can be handed on by themselves.
-        yield [PageBreak()] + ([details] if number == 1 else []) + [Paragraph(heading, styles.h2)]
+        # The first district follows the summary on page 1; each further one starts a
+        # page, so a district's pages can be handed on by themselves.
+        headings = ([details] if number == 1 else []) + [Paragraph(heading, styles.h2)]
+        if number > 1:
+            yield [PageBreak()]
         if not district.sites:
-            yield [Paragraph("本区域无符合条件的问题。", styles.body)]
+            yield [KeepTogether([*headings, Paragraph("本区域无符合条件的问题。", styles.body)])]
         for site_number, site in enumerate(district.sites, 1):
-            yield _site_section(site_number, site, styles, cache, width, height, today)
+            lead = headings if site_number == 1 else []
+            yield _site_section(site_number, site, lead, styles, cache, width, height, today)
 
 
 def _site_section(
     number: int,
     entry: SiteFindings,
+    lead: list[Flowable],
     styles: Styles,
     cache: PhotoCache,
     width: float,
@@ -166,29 +171,22 @@ def _site_section(
         f"检查人员：{markup(inspectors_text(entry.visits))}",
         count_line(entry.findings),
     ]
-    story: list[Flowable] = [
-        # A site heading alone at the foot of a page reads as a site without problems.
-        CondPageBreak(45 * mm),
-        Paragraph(f"{number}．{markup(site.name)}", styles.h3),
+    # Sites are set apart by space above their heading, which a page's top swallows (a
+    # space after the last site would start a page of its own when the last row ends a
+    # page); under the district's headings the site needs none.
+    space = 0 if lead else styles.h3.spaceBefore + 4 * mm
+    h3 = ParagraphStyle("h3_site", parent=styles.h3, spaceBefore=space)
+    headings = [
+        *lead,
+        Paragraph(f"{number}．{markup(site.name)}", h3),
         Paragraph("　".join(details), styles.meta),
         Paragraph("　".join(visits), styles.meta),
-        problem_table(
-            entry.findings,
-            styles,
-            cache,
-            width=width,
-            max_height=height,
-            today=today,
-            photos_inline=False,
-        ),
     ]
-    strips = photo_grid(entry.findings, styles, cache, width=width)
-    if strips:
-        photo_count = sum(len(f.photos) for f in entry.findings)
-        label = Paragraph(f"现场照片（{photo_count}张）", styles.meta)
-        story += [Spacer(0, 2 * mm), KeepTogether([label, strips[0]]), *strips[1:]]
-    story.append(Spacer(0, 4 * mm))
-    return story
+    table = problem_table(
+        entry.findings, styles, cache, width=width, max_height=height, today=today
+    )
+    # Headings alone at the foot of a page would read as a site without problems.
+    return [RoomFor(headings, table), *headings, table]
 
 
 def _summary_table(
@@ -213,7 +211,7 @@ def _summary_table(
     total = sum(w for _, w in SUMMARY_COLUMNS)
     table = Table(
         rows,
-        colWidths=[width * 0.7 * w / total for _, w in SUMMARY_COLUMNS],
+        colWidths=[width * 0.85 * w / total for _, w in SUMMARY_COLUMNS],
         repeatRows=1,
         hAlign="CENTER",
     )
@@ -225,8 +223,8 @@ def _summary_table(
                 ("BACKGROUND", (0, 0), (-1, 0), HEAD_FILL),
                 ("BACKGROUND", (0, -1), (-1, -1), HEAD_FILL),
                 ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-                ("TOPPADDING", (0, 0), (-1, -1), 3),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+                ("TOPPADDING", (0, 0), (-1, -1), 1),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
             ]
         )
     )

@@ -32,9 +32,10 @@ from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate, Paragraph
+from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate
 
 from .fonts import FontSet
+from .linebreak import Paragraph
 
 # ASCII85 would inflate every embedded photo and page stream by a quarter. PDF has been
 # 8-bit clean since 1.2, and reportlab offers this only as a process-wide switch; this

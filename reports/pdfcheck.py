@@ -142,3 +142,60 @@ def write_first_page_png(path: StrPath, out_prefix: StrPath, *, dpi: int = 80) -
         os.fspath(out_prefix),
     )
     return Path(f"{os.fspath(out_prefix)}.png")
+
+
+@dataclass(frozen=True, slots=True)
+class TextLine:
+    page: int  # from 1
+    text: str  # the line's words joined by single spaces
+    x0: float  # points from the left and the top of the page
+    y0: float
+    x1: float
+    y1: float
+
+
+_WORD = re.compile(
+    r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</word>'
+)
+
+
+def lines(path: StrPath) -> list[TextLine]:
+    """Every line of text as it is drawn, with its box, from ``pdftotext -bbox``.
+
+    pdftotext's own line finding joins the lines of neighbouring table cells that share a
+    baseline; here words are read in the order they are drawn and one line ends where the
+    next word is not beside it on the same baseline: a gap wider than a space (half the
+    font size) starts another line, as between two cells (at least twice the cell
+    padding apart).
+    """
+    from html import unescape
+
+    result: list[TextLine] = []
+    pages = _run("pdftotext", "-bbox", "-enc", "UTF-8", os.fspath(path), "-").split("<page ")
+    for number, page in enumerate(pages[1:], start=1):
+        current: list[tuple[float, float, float, float, str]] = []
+        for match in _WORD.finditer(page):
+            x0, y0, x1, y1 = (float(v) for v in match.groups()[:4])
+            word = (x0, y0, x1, y1, unescape(match.group(5)))
+            if current:
+                px0, py0, px1, py1, _ = current[-1]
+                size = min(y1 - y0, py1 - py0)
+                beside = abs(y1 - py1) < size * 0.3 and 0 <= x0 - px1 < size * 0.6
+                if not beside:
+                    result.append(_line(number, current))
+                    current = []
+            current.append(word)
+        if current:
+            result.append(_line(number, current))
+    return result
+
+
+def _line(page: int, words: list[tuple[float, float, float, float, str]]) -> TextLine:
+    return TextLine(
+        page,
+        " ".join(w[4] for w in words),
+        min(w[0] for w in words),
+        min(w[1] for w in words),
+        max(w[2] for w in words),
+        max(w[3] for w in words),
+    )

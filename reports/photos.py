@@ -1,9 +1,9 @@
-"""Finding photos on the page: small copies made ahead, drawn as an unbreakable strip.
+"""Finding photos on the page: small copies made ahead, drawn as an unbreakable grid.
 
-A report photo is a ~1600 px JPEG, but on paper it is a 4.6 cm box. Handing reportlab the
+A report photo is a ~1600 px JPEG, but on paper it is a 3.3 cm box. Handing reportlab the
 original would embed hundreds of kilobytes per photo (a 2,000-photo list would weigh
 over half a gigabyte, and reportlab holds it all in memory until it writes the file).
-``PhotoCache`` makes a copy at the printed size (150 dpi) in a private temporary folder:
+``PhotoCache`` makes a copy at the printed size (200 dpi) in a private temporary folder:
 JPEG ``draft`` mode decodes straight at 1/2, 1/4 or 1/8 scale, so a full-size bitmap is
 never held. reportlab then embeds that small JPEG file as it is (DCT passthrough, nothing
 decoded again). Each photo is copied once however often it is drawn.
@@ -15,8 +15,9 @@ main thread holds it nearly all the time, so threads mostly wait; processes do n
 are started with ``forkserver`` (``spawn`` where that is missing), never plain ``fork``,
 which is unsafe in a threaded web server.
 
-``PhotoStrip`` is one line of photos with the time each was taken underneath. It never
-splits, so a photo and its caption always land on the same page.
+``PhotoGrid`` is a finding's photos, two to a line, with the time each was taken
+underneath: the content of the problem table's photo column. It never splits, so a
+photo and its caption always land on the same page.
 """
 
 from __future__ import annotations
@@ -48,12 +49,16 @@ from .layout import GREY, LIGHT_GREY, fmt_datetime
 
 log = logging.getLogger(__name__)
 
-DPI = 150
+# A photo is printed in a 33 mm box, two to a line beside its finding; 200 dpi keeps
+# the detail an inspector photographed (a number plate, a label) readable there.
+DPI = 200
 JPEG_QUALITY = 78
-PHOTO_BOX = (46 * mm, 34.5 * mm)  # 4:3, the shape of most phone photos
-CAPTION_SIZE = 7.5
-CAPTION_GAP = 2.5
-GUTTER = 4 * mm
+PHOTO_BOX = (33 * mm, 24.75 * mm)  # 4:3, the shape of most phone photos
+PER_LINE = 2
+CAPTION_SIZE = 7
+CAPTION_GAP = 2
+GUTTER = 2 * mm
+LINE_GAP = 2.5 * mm
 PLACEHOLDER_FILL = colors.HexColor("#EFEFEF")
 # Below this many photos, starting worker processes costs more than it saves.
 PROCESS_POOL_MIN_PHOTOS = 150
@@ -186,54 +191,73 @@ def _make_thumb(source: Path, target: str, size: tuple[int, int]) -> Thumb:
         return Thumb(None, problem="照片无法读取")
 
 
-def strip_height(box: tuple[float, float] = PHOTO_BOX) -> float:
-    return box[1] + CAPTION_GAP + CAPTION_SIZE * 1.3
+class PhotoGrid(Flowable):
+    """A finding's photos in lines of ``per_line``, each in a fixed box with its caption
+    (label and capture time) underneath: the content of the problem table's photo cell.
 
-
-class PhotoStrip(Flowable):
-    """One line of photos, each in a fixed box with its capture time underneath."""
+    It never splits (a photo is never cut across pages); a grid taller than a page is
+    cut between its lines with ``cut`` into grids that continue in further table rows.
+    """
 
     def __init__(
         self,
         photos: Sequence[PhotoRef],
         cache: PhotoCache,
         font: str,
+        labels: Sequence[str],
         *,
-        label: str | None = None,
-        first_number: int = 1,
-        labels: Sequence[str] | None = None,
+        per_line: int = PER_LINE,
         box: tuple[float, float] = PHOTO_BOX,
     ) -> None:
-        """Captions read ``{label}-{n}`` counting from ``first_number``, or are given
-        one by one in ``labels``; the capture time follows."""
         super().__init__()
         self.photos = list(photos)
+        self.labels = list(labels)
         self.cache = cache
         self.font = font
-        if labels is None:
-            labels = [f"{label}-{first_number + i}" if label else "" for i in range(len(photos))]
-        self.labels = list(labels)
+        self.per_line = per_line
         self.box = box
-        self.height = strip_height(box)
-        self.width = 0.0
+        lines = -(-len(self.photos) // per_line)
+        self.width = grid_width(per_line, box)
+        self.height = lines * self.line_height(box) - (LINE_GAP if lines else 0)
 
     @staticmethod
-    def per_line(width: float, box: tuple[float, float] = PHOTO_BOX) -> int:
-        return max(1, int((width + GUTTER) // (box[0] + GUTTER)))
+    def line_height(box: tuple[float, float] = PHOTO_BOX) -> float:
+        """One line of photos with its captions, and the gap below it."""
+        return box[1] + CAPTION_GAP + CAPTION_SIZE * 1.3 + LINE_GAP
 
     def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
-        self.width = avail_width
-        return avail_width, self.height
+        return self.width, self.height
 
     def split(self, avail_width: float, avail_height: float) -> list[Flowable]:
-        return []  # a photo is never cut across pages
+        return []
+
+    def cut(self, height: float) -> list[PhotoGrid]:
+        """This grid as grids of whole lines, each at most ``height`` tall (one line at
+        least)."""
+        lines = max(1, int((height + LINE_GAP) // self.line_height(self.box)))
+        step = lines * self.per_line
+        return [
+            PhotoGrid(
+                self.photos[i : i + step],
+                self.cache,
+                self.font,
+                self.labels[i : i + step],
+                per_line=self.per_line,
+                box=self.box,
+            )
+            for i in range(0, len(self.photos), step)
+        ]
 
     def draw(self) -> None:
         canv = self.canv
         box_w, box_h = self.box
-        base = CAPTION_SIZE * 1.3 + CAPTION_GAP  # photos sit above their captions
+        pitch = self.line_height(self.box)
         for index, photo in enumerate(self.photos):
-            x = index * (box_w + GUTTER)
+            line, column = divmod(index, self.per_line)
+            x = column * (box_w + GUTTER)
+            # Captions sit under their photos; the first line at the top of the cell.
+            base = self.height - line * pitch - box_h
+            caption_y = base - CAPTION_GAP - CAPTION_SIZE * 1.3 + 1.5
             thumb = self.cache.get(photo)
             canv.saveState()
             canv.setLineWidth(0.4)
@@ -247,17 +271,26 @@ class PhotoStrip(Flowable):
                 canv.setFillColor(PLACEHOLDER_FILL)
                 canv.rect(x, base, box_w, box_h, fill=1)
                 canv.setFillColor(GREY)
-                canv.setFont(self.font, 9)
+                canv.setFont(self.font, 8)
                 canv.drawCentredString(x + box_w / 2, base + box_h / 2 - 3, thumb.problem or "")
             canv.setFillColor(GREY)
             canv.setFont(self.font, CAPTION_SIZE)
-            caption = _caption(photo, self.labels[index])
-            if stringWidth(caption, self.font, CAPTION_SIZE) > box_w:
-                caption = f"拍摄 {fmt_datetime(photo.taken_at)}" if photo.taken_at else "时间不详"
-            canv.drawCentredString(x + box_w / 2, 1.5, caption)
+            caption = _caption(photo, self.labels[index], self.font, box_w)
+            canv.drawCentredString(x + box_w / 2, caption_y, caption)
             canv.restoreState()
 
 
-def _caption(photo: PhotoRef, label: str) -> str:
-    when = f"拍摄于 {fmt_datetime(photo.taken_at)}" if photo.taken_at else "拍摄时间不详"
-    return f"{label}  {when}" if label else when
+def grid_width(per_line: int = PER_LINE, box: tuple[float, float] = PHOTO_BOX) -> float:
+    return per_line * box[0] + (per_line - 1) * GUTTER
+
+
+def _caption(photo: PhotoRef, label: str, font: str, width: float) -> str:
+    """The longest caption that fits the box: 图3-1 拍摄于 2025-05-12 09:35, without
+    拍摄于 when that is too long."""
+    when = fmt_datetime(photo.taken_at) if photo.taken_at else None
+    choices = [f"{label}  拍摄于 {when}", f"{label} {when}"] if when else []
+    choices += [f"{label}  拍摄时间不详", f"{label} 时间不详"] if not when else []
+    for caption in choices:
+        if stringWidth(caption, font, CAPTION_SIZE) <= width:
+            return caption
+    return choices[-1]

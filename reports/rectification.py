@@ -21,7 +21,6 @@ from reportlab.platypus import (
     Flowable,
     KeepTogether,
     LongTable,
-    Paragraph,
     Spacer,
     Table,
     TableStyle,
@@ -56,7 +55,8 @@ from .layout import (
     make_styles,
     markup,
 )
-from .tables import PagedTable, base_table_commands, split_tall_row
+from .linebreak import Paragraph
+from .tables import PagedTable, RoomFor, base_table_commands, header_room, split_tall_row
 
 DOC_KIND = "整改情况报告"
 BAR_COLOR = colors.HexColor("#3F5F7F")
@@ -140,7 +140,8 @@ def _story(
     today = local_today(data.as_of)
     heading = Paragraph(f"四、逾期未整改问题（{len(data.overdue)}项）", styles.h1)
     if data.overdue:
-        yield [heading, _overdue_table(data.overdue, styles, width, height, today)]
+        table = _overdue_table(data.overdue, styles, width, height, today)
+        yield [RoomFor([heading], table), heading, table]
     else:
         yield [heading, Paragraph("截至统计时点，无逾期未整改问题。", styles.body)]
 
@@ -153,9 +154,9 @@ def _story(
         )
     ]
     if data.remarks:
-        yield [Paragraph("六、说明", styles.h1)] + [
-            Paragraph(markup(text), styles.body) for text in data.remarks
-        ]
+        remarks = [Paragraph(markup(text), styles.body) for text in data.remarks]
+        # The heading goes with the first remark, never alone at the foot of a page.
+        yield [KeepTogether([Paragraph("六、说明", styles.h1), remarks[0]]), *remarks[1:]]
 
 
 def _overview_sentence(data: RectificationReport, scope: str) -> str:
@@ -310,6 +311,7 @@ def _overdue_table(
     weights = (5.5, 12, 16, 31, 7, 12.5, 7, 13, 8)
     col_widths = [width * w / sum(weights) for w in weights]
     rules: list[tuple] = []
+    room = header_room(data[0], col_widths, height)
     for number, r in enumerate(ordered, 1):
         cells = [
             CellParagraph(str(number), center),
@@ -323,7 +325,7 @@ def _overdue_table(
             CellParagraph(STATUS_LABELS[r.status], center),
         ]
         first = len(data)
-        data.extend(split_tall_row(cells, col_widths, height))
+        data.extend(split_tall_row(cells, col_widths, height, room=room))
         if len(data) - 1 > first:  # continued rows read as one cell: no gap between them
             rules.append(("BOTTOMPADDING", (0, first), (-1, len(data) - 2), 0))
             rules.append(("TOPPADDING", (0, first + 1), (-1, len(data) - 1), 0))

@@ -1,8 +1,8 @@
 """问题清单 of one site: what the team lead hands the site's owner after an inspection.
 
-Landscape A4: title block, the site's particulars and inspection(s), the problem table
-with each finding's photos beneath it, a count of the problems, and signature lines for
-the inspectors and the site's representative.
+Landscape A4: title block, the site's particulars and inspection(s), a count of the
+problems, the problem table with each finding's photos beside it, and signature lines
+for the inspectors and the site's representative on the page of the last row.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import IO
 
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer
+from reportlab.platypus import Flowable, Spacer
 
 from .data import SiteProblemList
 from .fonts import FontSet, get_fonts
@@ -25,6 +25,7 @@ from .layout import (
     make_styles,
     markup,
 )
+from .linebreak import Paragraph
 from .photos import PhotoCache
 from .summary import count_line
 from .tables import problem_table, signature_table, site_details_table
@@ -75,24 +76,21 @@ def _story(
         Spacer(0, 4 * mm),
         Paragraph(count_line(data.findings), styles.meta),
     ]
-    if data.findings:
-        yield [
-            problem_table(
-                data.findings,
-                styles,
-                cache,
-                width=width,
-                max_height=height,
-                today=local_today(data.generated_at),
-            )
-        ]
-    else:
-        yield [Paragraph("本次检查未发现问题。", styles.body)]
-    yield [
-        Spacer(0, 6 * mm),
-        KeepTogether(
-            signature_table(
-                styles, width=width, inspecting_unit=data.inspecting_unit, site_name=data.site.name
-            )
-        ),
-    ]
+    signatures = signature_table(
+        styles, width=width, inspecting_unit=data.inspecting_unit, site_name=data.site.name
+    )
+    if not data.findings:
+        yield [Paragraph("本次检查未发现问题。", styles.body), Spacer(0, 6 * mm), signatures]
+        return
+    # The signatures close the list: they are drawn on the page of its last row.
+    table = problem_table(
+        data.findings,
+        styles,
+        cache,
+        width=width,
+        max_height=height,
+        today=local_today(data.generated_at),
+        tail=signatures,
+        tail_gap=6 * mm,
+    )
+    yield [table]

@@ -4,8 +4,11 @@ The problem table is a ``PagedTable``: laid out a page at a time as a ``LongTabl
 rows that page shows, with the header row repeated on every page, so that each page costs
 what it shows however long the table. A table row never runs off the page: a finding too tall for
 a row of a reasonable height (a description of thousands of characters) continues over
-several rows, its text cut between lines (``split_tall_row``). Photos follow their
-finding as rows of ``PhotoStrip`` spanning the full width.
+several rows, its text cut between lines (``split_tall_row``); any other row is kept
+whole, moving to the next page when it does not fit. A finding's photos sit in the last
+column of its row (``PhotoGrid``, two to a line), so a photo costs no more height than
+the text beside it. The block that closes a table (the signature lines) is drawn with
+its last row, and ``RoomFor`` keeps headings from standing alone at the foot of a page.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from datetime import date
 
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, LongTable, Paragraph, Table, TableStyle
+from reportlab.platypus import CondPageBreak, Flowable, LongTable, Table, TableStyle
 from reportlab.platypus.paragraph import FragLine, ParaLines
 
 from .data import SEVERITY_LABELS, STATUS_LABELS, FindingRow, InspectionVisit, SiteInfo
@@ -31,26 +34,28 @@ from .layout import (
     local,
     markup,
 )
-from .photos import PhotoCache, PhotoStrip
+from .linebreak import Paragraph
+from .photos import PhotoCache, PhotoGrid, grid_width
 
-# Relative widths of the problem table's columns (landscape A4 gives them 267 mm).
-PROBLEM_COLUMNS: tuple[tuple[str, float], ...] = (
-    ("序号", 3.8),
-    ("检查项", 12.0),
-    ("问题描述", 22.0),
-    ("依据", 16.0),
-    ("严重程度", 6.0),
-    ("整改要求", 16.0),
-    ("整改时限", 8.6),
-    ("责任单位", 10.0),
-    ("状态", 5.6),
+# The problem table's columns: a width in mm for those holding a short value (a date
+# and 逾期 112 天 on one line each), else a weight in the width the others leave
+# (landscape A4 gives the table 267 mm, the photo column takes 70 of it).
+PROBLEM_COLUMNS: tuple[tuple[str, float, bool], ...] = (
+    ("序号", 9 * mm, True),
+    ("检查项", 14.0, False),
+    ("问题描述", 20.0, False),
+    ("依据", 17.0, False),
+    ("严重程度", 15 * mm, True),
+    ("整改要求", 14.0, False),
+    ("整改时限", 19 * mm, True),
+    ("责任单位", 9.0, False),
+    ("状态", 12.5 * mm, True),
 )
+PHOTO_COLUMN = "现场照片（拍摄时间）"  # last column, where any finding has photos
 PAD = 3
 CENTERED_COLUMNS = (0, 4, 6, 8)  # 序号, 严重程度, 整改时限, 状态
-# Tallest a table row may be, as a share of the frame: leaves room for the header row and
-# a line of photos (which stays with its finding) on the same page. A finding taller than
-# that continues over rows of PIECE_SHARE.
-ROW_SHARE = 0.45
+# A row taller than the page (under its header row) continues over rows of PIECE_SHARE
+# of the frame: short pieces waste little of a page when one does not fit.
 PIECE_SHARE = 0.2
 PHOTO_LABEL = "图"  # captions read 图3-1: first photo of the finding numbered 3
 
@@ -80,11 +85,17 @@ class PagedTable(Flowable):
         *,
         header_rows: int = 1,
         h_align: str = "LEFT",
+        tail: Flowable | None = None,
+        tail_gap: float = 0.0,
         _index: tuple | None = None,
         _start: int | None = None,
     ) -> None:
+        """``tail`` is drawn ``tail_gap`` below the last row, on the same page: if they
+        do not fit together, rows move on to the next page with it."""
         super().__init__()
         self.rows = rows
+        self.tail = tail
+        self.tail_gap = tail_gap
         self.col_widths = list(col_widths)
         self.header_rows = header_rows
         self.hAlign = h_align
@@ -135,17 +146,41 @@ class PagedTable(Flowable):
                 return table, width, stop == len(self.rows) and height <= avail_height
             size *= 2
 
+    def _tail_height(self, avail_width: float, avail_height: float) -> float:
+        if self.tail is None:
+            return 0.0
+        return self.tail_gap + self.tail.wrap(avail_width, avail_height)[1]
+
+    def first_row_height(self, avail_width: float) -> float:
+        """Height of the header and the first body row still to lay out: the least of
+        this table a page must hold under a heading."""
+        stop = min(len(self.rows), self.start + 1)
+        return self._table(stop).wrap(avail_width, 1e9)[1]
+
     def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
-        table, width, fits = self._window(avail_width, avail_height)
+        tail = self._tail_height(avail_width, avail_height)
+        table, width, fits = self._window(avail_width, avail_height - tail)
         self._fitted = table if fits else None
-        self.width, self.height = width, table._height if fits else avail_height + 1
+        self.width = width
+        self.height = table._height + tail if fits else avail_height + 1
         return self.width, self.height
 
     def split(self, avail_width: float, avail_height: float) -> list[Flowable]:
-        table, _width, fits = self._window(avail_width, avail_height)
+        tail = self._tail_height(avail_width, avail_height)
+        table, _width, fits = self._window(avail_width, avail_height - tail)
         if fits:
-            return [table]
-        parts = table.split(avail_width, avail_height)
+            return [self]
+        if tail and self._window(avail_width, avail_height)[2]:
+            # The rows fit, the closing block does not: the last rows go on with it.
+            parts = table.split(avail_width, avail_height - tail)
+            if len(parts) != 2 or len(parts[0]._cellvalues) <= self.header_rows:
+                if not self._at_top():
+                    return []
+                # Not even with one row on an empty page: the block follows by itself.
+                return [self._window(avail_width, avail_height)[0], self.tail]
+        else:
+            table = self._window(avail_width, avail_height)[0]
+            parts = table.split(avail_width, avail_height)
         if len(parts) != 2:
             return []
         taken = len(parts[0]._cellvalues) - self.header_rows
@@ -157,15 +192,48 @@ class PagedTable(Flowable):
             (),
             header_rows=self.header_rows,
             h_align=self.hAlign,
+            tail=self.tail,
+            tail_gap=self.tail_gap,
             _index=self._index,
             _start=self.start + taken,
         )
         return [parts[0], rest]
 
+    def _at_top(self) -> bool:
+        frame = self._doctemplateAttr("frame")
+        return bool(frame is None or getattr(frame, "_atTop", False))
+
     def draw(self) -> None:
+        tail = self._tail_height(self.width, 1e9)
         if self._fitted is None:  # wrap() said it fits, so it was made there
             self._fitted = self._window(self.width, 1e9)[0]
-        self._fitted.drawOn(self.canv, 0, 0)
+        self._fitted.drawOn(self.canv, 0, tail)
+        if self.tail is not None:
+            self.tail.drawOn(self.canv, 0, 0)
+
+
+class RoomFor(CondPageBreak):
+    """A page break unless the flowables after it (headings, a site's particulars) fit
+    on this page together with the header and first row of the table they introduce.
+
+    reportlab's keep-with-next cannot serve before a long table: it would move the
+    whole table on whenever the table does not fit the rest of the page.
+    """
+
+    def __init__(self, flowables: Sequence[Flowable], table: PagedTable) -> None:
+        super().__init__(0)
+        self.flowables = list(flowables)
+        self.table = table
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        needed = self.table.first_row_height(avail_width)
+        for flowable in self.flowables:
+            needed += flowable.wrap(avail_width, avail_height)[1]
+            needed += flowable.getSpaceBefore() + flowable.getSpaceAfter()
+        frame = self._doctemplateAttr("frame")
+        # On an empty page there is no better page to go to.
+        self.height = 0 if getattr(frame, "_atTop", False) else needed
+        return super().wrap(avail_width, avail_height)
 
 
 def base_table_commands(styles: Styles) -> list[tuple]:
@@ -176,6 +244,17 @@ def base_table_commands(styles: Styles) -> list[tuple]:
     return [("FONT", (0, 0), (-1, -1), styles.fonts.body, cell.fontSize, cell.leading)]
 
 
+def problem_column_widths(width: float, *, with_photos: bool) -> list[float]:
+    """Widths of the problem table's columns, PROBLEM_COLUMNS and then, ``with_photos``,
+    the photo column (two photos and the cell padding)."""
+    photos = grid_width() + 2 * PAD if with_photos else 0.0
+    fixed = sum(size for _, size, is_fixed in PROBLEM_COLUMNS if is_fixed)
+    total = sum(size for _, size, is_fixed in PROBLEM_COLUMNS if not is_fixed)
+    share = (width - photos - fixed) / total
+    widths = [size if is_fixed else size * share for _, size, is_fixed in PROBLEM_COLUMNS]
+    return widths + [photos] if with_photos else widths
+
+
 def problem_table(
     findings: Sequence[FindingRow],
     styles: Styles,
@@ -184,19 +263,22 @@ def problem_table(
     width: float,
     max_height: float,
     today: date,
-    photos_inline: bool = True,
+    tail: Flowable | None = None,
+    tail_gap: float = 0.0,
 ) -> PagedTable:
-    """The 问题清单 table: one row per finding, numbered from 1, its photos beneath it
-    (or nowhere, with ``photos_inline=False``: see ``photo_grid``).
+    """The 问题清单 table: one row per finding, numbered from 1, its photos in the last
+    column (a column there only when some finding has photos). ``tail`` (the signature
+    lines) is kept on the page of the last row.
 
-    ``max_height`` is the height of the page's frame: a finding whose text would make a
-    row taller than ``ROW_SHARE`` of it continues in further rows (see ``split_tall_row``).
+    ``max_height`` is the height of the page's frame: a finding too tall for a page under
+    the header row continues in further rows (see ``split_tall_row``).
     """
-    total = sum(weight for _, weight in PROBLEM_COLUMNS)
-    col_widths = [width * weight / total for _, weight in PROBLEM_COLUMNS]
-    rows: list[list[Flowable | str]] = [
-        [CellParagraph(name, styles.cell_head) for name, _ in PROBLEM_COLUMNS]
-    ]
+    with_photos = any(finding.photos for finding in findings)
+    col_widths = problem_column_widths(width, with_photos=with_photos)
+    names = [name for name, *_ in PROBLEM_COLUMNS] + ([PHOTO_COLUMN] if with_photos else [])
+    header = [CellParagraph(name, styles.cell_head) for name in names]
+    rows: list[list[Flowable | str]] = [header]
+    room = header_room(header, col_widths, max_height)
     # Ruled per finding, not per table row: the rows a long finding continues in read
     # as one cell each, without a line across the text.
     commands: list[tuple] = [
@@ -213,11 +295,14 @@ def problem_table(
         ("TOPPADDING", (0, 0), (-1, -1), PAD),
         ("BOTTOMPADDING", (0, 0), (-1, -1), PAD),
     ]
-    per_line = PhotoStrip.per_line(width - 2 * PAD)
     for seq, finding in enumerate(findings, start=1):
         first = len(rows)
         cells, cell_commands = _finding_cells(seq, finding, styles, today)
-        rows.extend(split_tall_row(cells, col_widths, max_height))
+        if with_photos:
+            labels = [f"{PHOTO_LABEL}{seq}-{n}" for n in range(1, len(finding.photos) + 1)]
+            grid = PhotoGrid(finding.photos, cache, styles.fonts.body, labels)
+            cells.append(grid if finding.photos else "")
+        rows.extend(split_tall_row(cells, col_widths, max_height, room=room))
         last = len(rows) - 1
         for name, column, *values in cell_commands:
             commands.append((name, (column, first), (column, first), *values))
@@ -226,59 +311,59 @@ def problem_table(
             commands.append(("TOPPADDING", (0, first + 1), (-1, last), 0))
         if finding.status == "voided":
             commands.append(("BACKGROUND", (0, first), (-1, last), BAND_FILL))
-        photos = finding.photos if photos_inline else ()
-        for start in range(0, len(photos), per_line):
-            strip = PhotoStrip(
-                photos[start : start + per_line],
-                cache,
-                styles.fonts.body,
-                label=f"{PHOTO_LABEL}{seq}",
-                first_number=start + 1,
-            )
-            strip_index = len(rows)
-            rows.append([strip] + [""] * (len(PROBLEM_COLUMNS) - 1))
-            commands.append(("SPAN", (0, strip_index), (-1, strip_index)))
-            commands.append(("TOPPADDING", (0, strip_index), (-1, strip_index), 5))
-            commands.append(("LINEABOVE", (0, strip_index), (-1, strip_index), 0.5, RULE))
-        if photos:
-            # A finding's (last) row and its first photos always fit a page together:
-            # the row is at most ROW_SHARE of it.
-            commands.append(("NOSPLIT", (0, last), (-1, last + 1)))
-        commands.append(("LINEBELOW", (0, len(rows) - 1), (-1, len(rows) - 1), 0.5, RULE))
+        commands.append(("LINEBELOW", (0, last), (-1, last), 0.5, RULE))
     if not findings:
-        rows.append([CellParagraph("无", styles.cell_center)] + [""] * (len(PROBLEM_COLUMNS) - 1))
+        rows.append([CellParagraph("无", styles.cell_center)] + [""] * (len(names) - 1))
         commands.append(("SPAN", (0, 1), (-1, 1)))
-    return PagedTable(rows, col_widths, commands)
+    return PagedTable(rows, col_widths, commands, tail=tail, tail_gap=tail_gap)
 
 
-def split_tall_row(
+def _row_height(
     cells: Sequence[Flowable | str], col_widths: Sequence[float], frame_height: float
-) -> list[list[Flowable | str]]:
-    """One table row; or, when a cell's text would make the row taller than ``ROW_SHARE``
-    of the frame, several rows of at most ``PIECE_SHARE`` each, the text cut between
-    lines and continued in the same column.
-
-    reportlab can split a row itself (``splitInRow``), but it first tries the row
-    boundary, and then lays the rest out on the same page under a second copy of the
-    header row. Short pieces also waste little of a page when one does not fit.
-    """
-    columns: list[list[Flowable | str]] = []
+) -> float:
     tallest = 0.0
     for cell, col_width in zip(cells, col_widths, strict=True):
         if isinstance(cell, Flowable):
             # The width the table will offer, so that the wrap is remembered and reused.
-            avail = col_width - PAD - PAD
-            tallest = max(tallest, cell.wrap(avail, frame_height)[1])
-    if tallest <= frame_height * ROW_SHARE:
+            tallest = max(tallest, cell.wrap(col_width - PAD - PAD, frame_height)[1])
+    return tallest + PAD + PAD
+
+
+def split_tall_row(
+    cells: Sequence[Flowable | str],
+    col_widths: Sequence[float],
+    frame_height: float,
+    *,
+    room: float,
+) -> list[list[Flowable | str]]:
+    """One table row; or, when it would be taller than ``room`` (the frame under the
+    header row), several rows of at most ``PIECE_SHARE`` of the frame each, the text
+    cut between lines and the photos between their lines, continued in the same column.
+
+    reportlab can split a row itself (``splitInRow``), but it first tries the row
+    boundary, and then lays the rest out on the same page under a second copy of the
+    header row.
+    """
+    if _row_height(cells, col_widths, frame_height) <= room:
         return [list(cells)]
     piece = frame_height * PIECE_SHARE
+    columns: list[list[Flowable | str]] = []
     for cell, col_width in zip(cells, col_widths, strict=True):
         if isinstance(cell, Paragraph):
             columns.append(cut_paragraph(cell, col_width - PAD - PAD, piece))
+        elif isinstance(cell, PhotoGrid):
+            columns.append(list(cell.cut(piece)))
         else:
             columns.append([cell])
     count = max(len(parts) for parts in columns)
     return [[parts[i] if i < len(parts) else "" for parts in columns] for i in range(count)]
+
+
+def header_room(
+    header: Sequence[Flowable | str], col_widths: Sequence[float], frame_height: float
+) -> float:
+    """The tallest a body row may be to fit a page under ``header``."""
+    return frame_height - _row_height(header, col_widths, frame_height) - 2
 
 
 def cut_paragraph(para: Paragraph, avail_width: float, height: float) -> list[Paragraph]:
@@ -314,31 +399,6 @@ def cut_paragraph(para: Paragraph, avail_width: float, height: float) -> list[Pa
         part.width, part.height = avail_width, (stop - start) * style.leading
         pieces.append(part)
     return pieces
-
-
-def photo_grid(
-    findings: Sequence[FindingRow], styles: Styles, cache: PhotoCache, *, width: float
-) -> list[Flowable]:
-    """All photos of a site's findings as lines of photos, captioned 图{序号}-{n}; lines
-    pack photos of several findings, which saves pages in a long list."""
-    entries = [
-        (seq, number, photo)
-        for seq, finding in enumerate(findings, start=1)
-        for number, photo in enumerate(finding.photos, start=1)
-    ]
-    per_line = PhotoStrip.per_line(width)
-    strips: list[Flowable] = []
-    for start in range(0, len(entries), per_line):
-        line = entries[start : start + per_line]
-        strips.append(
-            PhotoStrip(
-                [photo for _, _, photo in line],
-                cache,
-                styles.fonts.body,
-                labels=[f"{PHOTO_LABEL}{seq}-{number}" for seq, number, _ in line],
-            )
-        )
-    return strips
 
 
 def _finding_cells(

@@ -83,14 +83,14 @@ def test_summary_rows_and_total_match_the_listed_findings(
     assert any(f.status == "voided" for f in rows)  # so the exclusion above is exercised
 
 
-def test_photos_follow_each_site_with_numbered_captions(
+def test_photos_sit_beside_their_findings_with_numbered_captions(
     campaign_list: CampaignProblemList, campaign_pdf: Path
 ) -> None:
     images = pdfcheck.images(campaign_pdf)
     assert len(images) == len(all_findings(campaign_list))
     flat = pdfcheck.squeeze(pdfcheck.text(campaign_pdf))
-    assert "现场照片（4张）" in flat
-    assert "图4-1拍摄于" in flat
+    assert "现场照片（拍摄时间）" in flat  # the photo column
+    assert "图4-12025-05-" in flat  # the first photo of a site's fourth finding, its time
 
 
 def test_one_district_with_status_filter(tmp_path: Path) -> None:

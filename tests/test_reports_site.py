@@ -23,7 +23,7 @@ from reports import (
     samples,
 )
 from reports.layout import LANDSCAPE_MARGINS
-from reports.tables import PROBLEM_COLUMNS
+from reports.tables import problem_column_widths
 
 ROOT = Path(__file__).resolve().parents[1]
 PHOTOS = ROOT.parent / "shared" / "photos"
@@ -110,11 +110,11 @@ def test_photos_are_embedded_small_with_capture_times(
     distinct_files = {p.path for f in site_list.findings for p in f.photos}
     assert len(images) == sum(len(f.photos) for f in site_list.findings)
     assert len({(i.width, i.height) for i in images}) <= len(distinct_files)
-    # Shown in a 46 mm box at 150 dpi: nothing near the 3264 px of jolla.jpg is embedded.
+    # Shown in a 33 mm box at 200 dpi: nothing near the 3264 px of jolla.jpg is embedded.
     assert max(max(i.width, i.height) for i in images) <= 272
     assert all(i.encoding == "jpeg" for i in images)
     flat = pdfcheck.squeeze(pdfcheck.text(site_pdf))
-    assert "图1-6拍摄于2025-05-1209:40" in flat  # the sixth photo of finding 1
+    assert "图1-62025-05-1209:40" in flat  # the sixth photo of finding 1, its capture time
 
 
 def test_generation_time_is_shown_in_shanghai_time(tmp_path: Path) -> None:
@@ -146,9 +146,8 @@ def test_very_long_description_wraps_across_pages_and_is_complete(tmp_path: Path
     # Read the 问题描述 column alone, page after page, without headers and footers.
     page_w, page_h = landscape(A4)
     left, right, top, bottom = LANDSCAPE_MARGINS
-    weights = [weight for _, weight in PROBLEM_COLUMNS]
-    scale = (page_w - left - right) / sum(weights)
-    x0, x1 = left + scale * sum(weights[:2]), left + scale * sum(weights[:3])
+    widths = problem_column_widths(page_w - left - right, with_photos=True)
+    x0, x1 = left + sum(widths[:2]), left + sum(widths[:3])
     crop = (x0 + 1, top, x1 - x0 - 2, page_h - top - bottom)
     column = pdfcheck.squeeze(pdfcheck.text(path, crop=crop)).replace("问题描述", "")
     assert description in column
@@ -185,7 +184,7 @@ def test_missing_and_damaged_photos_print_a_placeholder(tmp_path: Path) -> None:
     assert "照片文件缺失" in flat
     assert "照片无法读取" in flat
     assert "拍摄时间不详" in flat
-    assert "拍摄于2025-05-1217:40" in flat
+    assert "图1-32025-05-1217:40" in flat
 
 
 def test_markup_in_user_text_prints_as_typed(tmp_path: Path) -> None:
