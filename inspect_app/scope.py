@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, true
 
 from inspect_app.auth.models import User
 from inspect_app.domain import DISTRICTS
-from inspect_app.errors import Forbidden
+from inspect_app.errors import Forbidden, Invalid
 
 CITY = "全市"
 
@@ -28,9 +28,12 @@ def district_filter(user: User, column) -> ColumnElement[bool]:
 def covered_districts(user: User, district: str | None = None) -> tuple[str, ...]:
     """The districts a document for ``user``, filtered to ``district`` if given, covers.
 
-    In the city's order; Forbidden (403) for a filter outside the user's districts.
+    In the city's order; Invalid (422) for a district the city does not have,
+    Forbidden (403) for a filter outside the user's districts.
     """
     if district is not None:
+        if district not in DISTRICTS:
+            raise Invalid(f"没有名为「{district}」的区域", fields={"district": ["未知区域"]})
         if not user.can_see_district(district):
             raise Forbidden(f"「{district}」不在您的辖区内，只能查看本人辖区的数据")
         return (district,)

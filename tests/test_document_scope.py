@@ -227,6 +227,11 @@ def test_dashboard_refuses_foreign_districts_and_names_the_scope(client, world):
         assert "不在您的辖区" in response.get_data(as_text=True)
     # The line under the heading says whose figures these are (a campaign's own name
     # may hold 全市: 2025年全市再生资源回收行业联合整治).
+    # A district the city does not have is bad input, for the office too.
+    web_login(client, "office")
+    unknown = client.get(f"/dashboard/campaigns/{CAMPAIGN}/findings.xlsx?district=火星")
+    assert unknown.status_code == 422
+    web_login(client, "lead")
     overview = client.get("/dashboard/").get_data(as_text=True)
     assert re.search(rf'<p class="muted">{LEAD_SCOPE}，数据截至', overview)
     page = client.get(f"/dashboard/campaigns/{CAMPAIGN}").get_data(as_text=True)
