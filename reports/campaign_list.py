@@ -41,7 +41,14 @@ from .layout import (
 )
 from .linebreak import Paragraph
 from .photos import PhotoCache
-from .summary import Counts, add_counts, cn_number, count_line, district_counts
+from .summary import (
+    Counts,
+    add_counts,
+    cn_number,
+    count_line,
+    district_counts,
+    scope_count_line,
+)
 from .tables import (
     RoomFor,
     base_table_commands,
@@ -68,12 +75,12 @@ SUMMARY_COLUMNS = (
 def render_campaign_problem_list(
     data: CampaignProblemList, out: OutTarget, *, fonts: FontSet | None = None
 ) -> int:
-    """Write the 问题清单 of a campaign (or of ``data.district``) as PDF to ``out``.
+    """Write the 问题清单 of the area ``data.scope`` names as PDF to ``out``.
 
     Returns the number of pages.
     """
     styles = make_styles(fonts or get_fonts())
-    scope = data.district or "全市"
+    scope = data.scope
     furniture = PageFurniture(
         header_left=data.campaign.name,
         header_right=f"{DOC_KIND}（{scope}）",
@@ -106,7 +113,7 @@ def render_campaign_problem_list(
 def _story(
     data: CampaignProblemList, styles: Styles, cache: PhotoCache, width: float, height: float
 ) -> Iterator[list[Flowable]]:
-    scope = data.district or "全市"
+    scope = data.scope
     title = [
         Paragraph(markup(data.campaign.name), styles.title),
         Paragraph(f"{DOC_KIND}（{markup(scope)}）", styles.doc_kind),
@@ -121,6 +128,10 @@ def _story(
     counts = [district_counts(district) for district in data.districts]
     yield title + [
         Paragraph("一、汇总情况", styles.h1),
+        Paragraph(
+            scope_count_line(markup(scope), add_counts(counts), filtered=bool(data.statuses)),
+            styles.body,
+        ),
         _summary_table(data.districts, counts, styles, width),
         Paragraph(
             "注：按本清单所列问题统计，已作废问题不计入；整改率为已销号问题占发现问题的比例。",

@@ -65,6 +65,12 @@ def _require_choice(name: str, value: str, choices: dict[str, str]) -> None:
         raise ValueError(f"{name} must be one of {sorted(choices)}, got {value!r}")
 
 
+def _require_scope(scope: str) -> None:
+    # The caller knows whose districts a document covers; a renderer must not guess.
+    if not isinstance(scope, str) or not scope.strip():
+        raise ValueError(f"scope must name the area the document covers, got {scope!r}")
+
+
 def rate(done: int, total: int) -> float | None:
     """Share of ``total`` that is ``done`` (0.0–1.0), or None when there is nothing to rate."""
     return done / total if total else None
@@ -222,11 +228,12 @@ class CampaignProblemList:
 
     campaign: CampaignInfo
     districts: Sequence[DistrictFindings]
+    scope: str  # the area covered, printed as given: 全市, 东城区, 郭勒木德镇、唐古拉山镇
     generated_at: datetime = field(default_factory=_now)
-    district: str | None = None  # the one district this list is limited to, or None
     statuses: Sequence[FindingStatus] = ()  # the status filter applied; empty = all
 
     def __post_init__(self) -> None:
+        _require_scope(self.scope)
         _require_aware("generated_at", self.generated_at)
         object.__setattr__(self, "districts", tuple(self.districts))
         object.__setattr__(self, "statuses", tuple(self.statuses))
@@ -351,11 +358,12 @@ class RectificationReport:
     by_department: Sequence[RateRow]
     overdue: Sequence[OverdueFinding]
     enforcement: EnforcementFigures
+    scope: str  # the area covered, printed as given: 全市, 东城区, 郭勒木德镇、唐古拉山镇
     generated_at: datetime = field(default_factory=_now)
-    district: str | None = None  # the one district this report is limited to, or None
     remarks: Sequence[str] = ()  # paragraphs of 说明 printed at the end, if any
 
     def __post_init__(self) -> None:
+        _require_scope(self.scope)
         _require_aware("as_of", self.as_of)
         _require_aware("generated_at", self.generated_at)
         for name in ("by_district", "by_department", "overdue", "remarks"):

@@ -78,12 +78,12 @@ ENFORCEMENT_ROWS: tuple[tuple[str, str], ...] = (
 def render_rectification_report(
     data: RectificationReport, out: OutTarget, *, fonts: FontSet | None = None
 ) -> int:
-    """Write the 整改情况报告 of a campaign (or of ``data.district``) as PDF to ``out``.
+    """Write the 整改情况报告 of the area ``data.scope`` names as PDF to ``out``.
 
     Returns the number of pages.
     """
     styles = make_styles(fonts or get_fonts())
-    scope = data.district or "全市"
+    scope = data.scope
     furniture = PageFurniture(
         header_left=data.campaign.name,
         header_right=f"{DOC_KIND}（{scope}）",
@@ -108,13 +108,13 @@ def render_rectification_report(
 def _story(
     data: RectificationReport, styles: Styles, width: float, height: float
 ) -> Iterator[list[Flowable]]:
-    scope = data.district or "全市"
+    scope = data.scope
     line = f"范围：{markup(scope)}　统计截至：{fmt_datetime(data.as_of)}"
     if data.campaign.issuer:
         line += f"　编制单位：{markup(data.campaign.issuer)}"
     yield [
         Paragraph(markup(data.campaign.name), styles.title),
-        Paragraph(DOC_KIND, styles.doc_kind),
+        Paragraph(f"{DOC_KIND}（{markup(scope)}）", styles.doc_kind),
         Paragraph(markup(data.campaign.document_no), styles.doc_no),
         Paragraph(line, styles.scope),
         Paragraph("一、总体情况", styles.h1),

@@ -203,8 +203,8 @@ def campaign_problem_list(
             DistrictFindings(district=d, sites=s, sites_inspected=len(s) + 2)
             for d, s in sites_by_district.items()
         ],
+        scope=district or "全市",
         generated_at=GENERATED_AT,
-        district=district,
     )
 
 
@@ -269,6 +269,7 @@ def rectification_report() -> RectificationReport:
             refer_judicial=1,
             blacklist=2,
         ),
+        scope="全市",
         generated_at=GENERATED_AT,
     )
 

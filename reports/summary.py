@@ -67,6 +67,18 @@ def count_line(findings: Sequence[FindingRow]) -> str:
     return text
 
 
+def scope_count_line(scope: str, c: Counts, *, filtered: bool = False) -> str:
+    """The summary sentence of a campaign list: the area it covers and its counts."""
+    found = "列入本清单的问题" if filtered else "发现问题"
+    text = (
+        f"{scope}共检查场所{c.sites}家，{found}{c.findings}项，"
+        f"其中一般问题{c.general}项、重点问题{c.key}项"
+    )
+    if c.major_hazards:
+        text += f"（含重大隐患{c.major_hazards}项）"
+    return text + f"；已销号{c.rectified}项，整改率{fmt_rate(c.rate)}。"
+
+
 def district_counts(district: DistrictFindings) -> Counts:
     counts = count_findings(f for site in district.sites for f in site.findings)
     sites = district.sites_inspected

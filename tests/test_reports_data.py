@@ -53,7 +53,7 @@ def test_naive_datetimes_are_refused() -> None:
     data = samples.campaign_problem_list([], findings=1)
     with pytest.raises(ValueError, match="timezone-aware"):
         CampaignProblemList(
-            campaign=data.campaign, districts=[], generated_at=datetime(2025, 5, 12)
+            campaign=data.campaign, districts=[], scope="全市", generated_at=datetime(2025, 5, 12)
         )
 
 

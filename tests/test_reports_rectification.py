@@ -106,7 +106,7 @@ def test_fine_with_fen_and_nothing_overdue(report: RectificationReport, tmp_path
         report,
         overdue=[],
         enforcement=EnforcementFigures(fine_cases=1, fine_total_yuan=Decimal("2500.50")),
-        district="东城区",
+        scope="东城区",
         remarks=["本报告数据来源于专项整治检查系统。"],
     )
     path = tmp_path / "east.pdf"

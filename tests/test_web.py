@@ -213,7 +213,7 @@ def test_the_district_filter_narrows_the_figures_and_refuses_foreign_districts(c
     assert "仅看 西城区" in page
     assert re.search(r"<dt>发现问题</dt><dd>2</dd>", page)
     foreign = client.get(f"/dashboard/campaigns/{CAMPAIGN}?district=郭勒木德镇")
-    assert foreign.status_code == 422 and "不在您的辖区" in foreign.text
+    assert foreign.status_code == 403 and "不在您的辖区" in foreign.text
     assert client.get("/dashboard/campaigns/no-such").status_code == 404
 
 

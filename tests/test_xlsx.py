@@ -122,7 +122,7 @@ def test_problem_list_sheet(client, data):
     assert "attachment" in headers["Content-Disposition"]
     ws = wb.active
     assert ws.title == "问题清单"
-    assert ws["A1"].value == f"{CAMPAIGN_NAME}问题清单"
+    assert ws["A1"].value == f"{CAMPAIGN_NAME}问题清单（全市）"  # the office: the city
     assert DOCUMENT_NO in ws["A2"].value and "除已作废外" in ws["A2"].value
     assert [c.value for c in ws[3]] == PROBLEM_HEADERS
     assert ws.freeze_panes == "A4"
@@ -219,7 +219,7 @@ def _rows(count: int):
 
 
 def _peak_bytes(count: int) -> int:
-    meta = {"campaign_name": "测试", "document_no": "文号", "filters": "筛选"}
+    meta = {"campaign_name": "测试", "document_no": "文号", "scope": "全市", "filters": "筛选"}
     with tempfile.TemporaryFile() as out:
         tracemalloc.start()
         try:

@@ -2,10 +2,12 @@
 
 Nothing here draws: each function reads the database within the caller's district
 scope and returns the dataclasses of ``reports.data``. Voided findings are left out
-of every document (they were entered in error).
+of every document (they were entered in error). Each campaign document carries the
+area it covers (``scope``: 全市, one district, or the caller's districts), decided here
+from the caller's rights and the district filter; a filter outside the caller's
+districts is Forbidden (403).
 """
 
-import re
 from collections import defaultdict
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -15,6 +17,7 @@ from sqlalchemy import func, select
 from inspect_app.auth.models import User
 from inspect_app.campaigns.models import Campaign, ChecklistItem
 from inspect_app.campaigns.services import campaign_by_code
+from inspect_app.documents.names import campaign_title
 from inspect_app.domain import DISTRICTS, OPEN_STATUSES, today_shanghai
 from inspect_app.errors import NotFound
 from inspect_app.extensions import db
@@ -22,7 +25,7 @@ from inspect_app.findings.models import Finding, FindingPhoto
 from inspect_app.inspections.models import Inspection
 from inspect_app.photos.models import Photo
 from inspect_app.photos.storage import MediaStore
-from inspect_app.scope import district_filter
+from inspect_app.scope import covered_districts, district_filter, narrowed, scope_name
 from inspect_app.sites.models import Site
 from inspect_app.sites.services import visible_site
 from inspect_app.stats.services import campaign_stats
@@ -30,8 +33,7 @@ from reports import data as rd
 
 
 def campaign_info(campaign: Campaign) -> rd.CampaignInfo:
-    # The notice is the campaign's 工作方案; a problem list is titled by the campaign itself.
-    name = re.sub(r"的?(工作|实施)方案$", "", campaign.name) or campaign.name
+    name = campaign_title(campaign.name)
     return rd.CampaignInfo(name=name, document_no=campaign.document_no, issuer=campaign.lead_office)
 
 
@@ -148,6 +150,7 @@ def campaign_problem_list(
     user: User, code: str, store: MediaStore, district: str | None = None, statuses=()
 ) -> rd.CampaignProblemList:
     campaign = campaign_by_code(code)
+    covered = covered_districts(user, district)
     query = _findings_query(campaign.id).where(district_filter(user, Finding.district))
     if district:
         query = query.where(Finding.district == district)
@@ -163,7 +166,11 @@ def campaign_problem_list(
         db.session.execute(
             select(Site.district, func.count(func.distinct(Inspection.site_id)))
             .join(Site, Site.id == Inspection.site_id)
-            .where(Inspection.campaign_id == campaign.id, district_filter(user, Site.district))
+            .where(
+                Inspection.campaign_id == campaign.id,
+                district_filter(user, Site.district),
+                Site.district.in_(covered),
+            )
             .group_by(Site.district)
         ).all()
     )
@@ -181,23 +188,15 @@ def campaign_problem_list(
             sites=grouped[name],
             sites_inspected=max(inspected.get(name, 0), len(grouped[name])),
         )
-        for name in sorted(grouped, key=lambda d: order.get(d, 99))
+        # A district inspected without a listed finding still counts its sites.
+        for name in sorted(set(grouped) | set(inspected), key=lambda d: order.get(d, 99))
     ]
     return rd.CampaignProblemList(
-        campaign=campaign_info(campaign), districts=districts, district=district, statuses=statuses
+        campaign=campaign_info(campaign),
+        districts=districts,
+        scope=scope_name(covered),
+        statuses=statuses,
     )
-
-
-def narrowed(user: User, district: str | None) -> User:
-    """The caller's scope, narrowed to one district when a report is limited to it.
-
-    A transient User (never added to the session) so the statistics apply exactly the
-    same district rules as for a real caller.
-    """
-    if district is None:
-        return user
-    districts = [district] if user.can_see_district(district) else []
-    return User(role="team_lead", districts=districts)
 
 
 def rectification_report(
@@ -206,6 +205,7 @@ def rectification_report(
     """The figures come from the statistics service, so the PDF and the stats agree."""
     campaign = campaign_by_code(code)
     scope = narrowed(user, district)
+    covered = covered_districts(user, district)
     today = today_shanghai()
     by_district = campaign_stats(scope, campaign, "district", today=today)
     by_department = campaign_stats(scope, campaign, "department", today=today)
@@ -271,7 +271,7 @@ def rectification_report(
             refer_judicial=counts["refer_judicial"],
             blacklist=counts["blacklist"],
         ),
-        district=district,
+        scope=scope_name(covered),
     )
 
 

@@ -23,8 +23,9 @@ import logging
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, has_app_context
 from redis import Redis
@@ -35,6 +36,8 @@ from inspect_app.auth.models import User
 from inspect_app.db_types import utcnow
 from inspect_app.documents import gather, render
 from inspect_app.documents.models import ReportJob
+from inspect_app.documents.names import DownloadName
+from inspect_app.domain import TIMEZONE
 from inspect_app.errors import NotFound
 from inspect_app.extensions import db
 
@@ -65,6 +68,22 @@ def count_findings(user: User, params: dict) -> int:
 
 def scope_of(user: User) -> str:
     return f"{user.role}:{','.join(sorted(user.districts or []))}"
+
+
+def scope_user(job: ReportJob) -> User:
+    """A transient User with the role and districts the job was made for."""
+    role, _, districts = job.scope.partition(":")
+    return User(role=role, districts=[d for d in districts.split(",") if d])
+
+
+def download_name(job: ReportJob) -> DownloadName:
+    """The finished file's name: the document's own, dated the day it was asked for."""
+    on = _aware(job.created_at).astimezone(ZoneInfo(TIMEZONE)).date()
+    return render.document_name(job.kind, dict(job.params), scope_user(job), on)
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def job_key(kind: str, params: dict, user: User) -> str:

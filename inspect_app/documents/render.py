@@ -1,11 +1,16 @@
-"""From a document request to a PDF file: gather the data, call the renderer."""
+"""From a document request to a PDF file: gather the data, call the renderer, name it."""
 
+from datetime import date
 from pathlib import Path
 
 import reports
 from inspect_app.auth.models import User
-from inspect_app.documents import gather
+from inspect_app.campaigns.services import campaign_by_code
+from inspect_app.documents import gather, names
+from inspect_app.extensions import db
 from inspect_app.photos.services import media_store
+from inspect_app.scope import covered_districts
+from inspect_app.sites.models import Site
 
 KINDS = ("site_problem_list", "campaign_problem_list", "rectification_report")
 
@@ -43,3 +48,19 @@ def draw(kind: str, data, out: Path) -> int:  # noqa: ANN001 - one of reports.da
 def render_kind(kind: str, params: dict, user: User, out: Path) -> int:
     """Render one document kind to ``out`` (written atomically); returns the page count."""
     return draw(kind, gather_kind(kind, params, user), out)
+
+
+def document_name(kind: str, params: dict, user: User, on: date) -> names.DownloadName:
+    """The file name of one document, made for ``user`` on the day ``on``: the same for
+    a document sent at once and for a background job's result."""
+    if kind == "site_problem_list":
+        site = db.session.get(Site, params["site_id"])
+        label = site.name if site is not None else f"站点{params['site_id']}"
+        return names.site_problem_list(params["site_id"], label, on)
+    campaign = campaign_by_code(params["campaign"])
+    districts = covered_districts(user, params.get("district"))
+    if kind == "campaign_problem_list":
+        return names.campaign_problem_list(campaign.code, campaign.name, districts, on)
+    if kind == "rectification_report":
+        return names.rectification_report(campaign.code, campaign.name, districts, on)
+    raise ValueError(f"unknown document kind {kind!r}")

@@ -9,7 +9,7 @@ import os
 import uuid
 from pathlib import Path
 
-from flask import current_app, g, send_file
+from flask import current_app, g
 
 from inspect_app.api import Blueprint
 from inspect_app.auth.guard import protected
@@ -20,22 +20,32 @@ from inspect_app.documents.schemas import (
     RectificationQuerySchema,
     SiteDocumentQuerySchema,
 )
+from inspect_app.downloads import send_download
 from inspect_app.errors import Conflict, NotFound
-from inspect_app.sites.services import visible_site
+from inspect_app.scope import covered_districts
+from inspect_app.sites.services import today_shanghai, visible_site
 
 blp = Blueprint("documents", __name__, url_prefix="/api/v1", description="报表 Documents")
 
 
-def send_pdf_now(kind: str, params: dict, download_name: str):
+def send_pdf_now(kind: str, params: dict):
     """Render within the request into a private file, send it, and leave nothing behind."""
     folder = Path(current_app.config["MEDIA_DIR"]) / "reports"
     path = folder / f"now-{uuid.uuid4().hex}.pdf"
-    render.render_kind(kind, params, g.current_user, path)
+    user = g.current_user
+    render.render_kind(kind, params, user, path)
+    name = render.document_name(kind, params, user, today_shanghai())
     handle = open(path, "rb")  # noqa: SIM115 - send_file closes it after sending
     os.unlink(path)  # the open handle keeps the bytes until the response is sent
-    return send_file(
-        handle, mimetype="application/pdf", as_attachment=True, download_name=download_name
-    )
+    return send_download(handle, "application/pdf", name)
+
+
+def send_job_file(job):  # noqa: ANN001, ANN201 - a ReportJob; a response
+    """The PDF of a finished job, named as the same document sent at once would be."""
+    path = jobs.output_path(current_app, job.id)
+    if job.status != "done" or not path.is_file():
+        raise NotFound("报表文件已不存在，请重新生成")
+    return send_download(path, "application/pdf", jobs.download_name(job))
 
 
 def _job_response(job, new: bool):
@@ -56,7 +66,7 @@ def site_problem_list(query, site_id):
     params = {"site_id": site.id, "campaign": query["campaign"]}
     if jobs.in_background(g.current_user, "site_problem_list", params):
         return _job_response(*jobs.submit(g.current_user, "site_problem_list", params))
-    return send_pdf_now("site_problem_list", params, f"问题清单-{site.name}.pdf")
+    return send_pdf_now("site_problem_list", params)
 
 
 @blp.route("/campaigns/<code>/problem-list.pdf")
@@ -68,10 +78,11 @@ def site_problem_list(query, site_id):
 def campaign_problem_list(query, code):
     """问题清单 of a campaign, or of one district, grouped by district and site."""
     statuses = sorted(set(query["status"]))
+    covered_districts(g.current_user, query["district"])  # 403 outside the caller's districts
     params = {"campaign": code, "district": query["district"], "statuses": statuses}
     if jobs.in_background(g.current_user, "campaign_problem_list", params):
         return _job_response(*jobs.submit(g.current_user, "campaign_problem_list", params))
-    return send_pdf_now("campaign_problem_list", params, f"问题清单-{code}.pdf")
+    return send_pdf_now("campaign_problem_list", params)
 
 
 @blp.route("/campaigns/<code>/rectification-report.pdf")
@@ -82,10 +93,11 @@ def campaign_problem_list(query, code):
 @protected(blp, "team_lead", "office")
 def rectification_report(query, code):
     """Rectification status report: totals, rates by district and department, overdue list."""
+    covered_districts(g.current_user, query["district"])  # 403 outside the caller's districts
     params = {"campaign": code, "district": query["district"]}
     if jobs.in_background(g.current_user, "rectification_report", params):
         return _job_response(*jobs.submit(g.current_user, "rectification_report", params))
-    return send_pdf_now("rectification_report", params, f"整改情况报告-{code}.pdf")
+    return send_pdf_now("rectification_report", params)
 
 
 @blp.route("/jobs/<job_id>")
@@ -106,9 +118,4 @@ def get_job_file(job_id):
     job = jobs.visible_job(g.current_user, job_id)
     if job.status != "done":
         raise Conflict(f"报表尚未生成完成（当前状态：{job.status}）")
-    path = jobs.output_path(current_app, job.id)
-    if not path.is_file():
-        raise NotFound("报表文件已不存在，请重新生成")
-    return send_file(
-        path, mimetype="application/pdf", as_attachment=True, download_name=f"{job.kind}.pdf"
-    )
+    return send_job_file(job)

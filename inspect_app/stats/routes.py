@@ -4,14 +4,20 @@ import tempfile
 from collections.abc import Callable
 from typing import BinaryIO
 
-from flask import g, send_file
+from flask import g
 
 from inspect_app.api import Blueprint
 from inspect_app.auth.guard import protected
+from inspect_app.auth.models import User
+from inspect_app.campaigns.models import Campaign
 from inspect_app.campaigns.services import campaign_by_code
 from inspect_app.db_types import utcnow
+from inspect_app.documents import names
+from inspect_app.downloads import send_download
 from inspect_app.findings.schemas import FindingListQuerySchema
 from inspect_app.findings.services import problem_list_rows
+from inspect_app.scope import covered_districts, narrowed, scope_name
+from inspect_app.sites.services import today_shanghai
 from inspect_app.stats import services, xlsx
 from inspect_app.stats.schemas import XLSX_BODY, XLSX_MIMETYPE, StatsQuerySchema, StatsSchema
 
@@ -47,38 +53,59 @@ def campaign_stats_xlsx(query, code):
     Sheet 整改情况统计: title and document number, frozen Chinese header row, one row per
     group and a 合计 row, the rate as a percentage. Sheet 主要指标: the figures.
     """
-    campaign = campaign_by_code(code)
-    stats = services.campaign_stats(g.current_user, campaign, query["group_by"])
-    name = f"{campaign.name}统计表（按{stats['group_label']}）.xlsx"
-    return xlsx_response(lambda out: xlsx.write_stats_workbook(out, stats), name)
+    return send_stats_workbook(g.current_user, campaign_by_code(code), query["group_by"])
 
 
 @blp.route("/<code>/findings.xlsx")
 @blp.arguments(FindingListQuerySchema(exclude=("campaign",)), location="query")
 @blp.response(200, XLSX_BODY, content_type=XLSX_MIMETYPE, description="问题清单 (.xlsx)")
-@blp.errors(404, 422)
+@blp.errors(403, 404, 422)
 @protected(blp)
 def problem_list_xlsx(filters, code):
     """The campaign's 问题清单 as a spreadsheet, with the filters of GET /findings.
 
     One row per finding (voided ones only when asked for with status=voided), ordered by
     district and site; dates are real dates (发现日期 in Asia/Shanghai). Written in
-    openpyxl's write-only mode to a temporary file and streamed from there.
+    openpyxl's write-only mode to a temporary file and streamed from there. A district
+    outside the caller's districts is 403.
     """
-    campaign = campaign_by_code(code)
+    return send_problem_list_workbook(g.current_user, campaign_by_code(code), filters)
+
+
+def send_stats_workbook(user: User, campaign: Campaign, group_by: str, district=None):
+    """The 整改情况统计表 of the caller's districts, or of one of them."""
+    covered = covered_districts(user, district)
+    stats = services.campaign_stats(narrowed(user, district), campaign, group_by)
+    name = names.stats_table(
+        campaign.code,
+        campaign.name,
+        covered,
+        today_shanghai(),
+        group_by=group_by,
+        group_label=stats["group_label"],
+    )
+    return xlsx_response(lambda out: xlsx.write_stats_workbook(out, stats), name)
+
+
+def send_problem_list_workbook(user: User, campaign: Campaign, filters: dict):
+    """The 问题清单 spreadsheet with the filters of GET /findings, titled by its scope."""
+    covered = covered_districts(user, filters.get("district"))
     meta = {
         "campaign_name": campaign.name,
         "document_no": campaign.document_no,
+        "scope": scope_name(covered),
         "filters": xlsx.describe_filters(filters),
     }
-    rows = problem_list_rows(g.current_user, campaign, filters)
+    rows = problem_list_rows(user, campaign, filters)
+    name = names.campaign_problem_list(
+        campaign.code, campaign.name, covered, today_shanghai(), ext="xlsx"
+    )
     return xlsx_response(
-        lambda out: xlsx.write_problem_list_workbook(out, meta, rows, exported_at=utcnow()),
-        f"{campaign.name}问题清单.xlsx",
+        lambda out: xlsx.write_problem_list_workbook(out, meta, rows, exported_at=utcnow()), name
     )
 
 
-def xlsx_response(write: Callable[[BinaryIO], object], download_name: str):
+def xlsx_response(write: Callable[[BinaryIO], object], download_name: names.DownloadName):
     """Write the workbook to a temporary file and stream it from there.
 
     openpyxl's write-only mode only finishes the zip when saving, so the bytes cannot
@@ -92,8 +119,6 @@ def xlsx_response(write: Callable[[BinaryIO], object], download_name: str):
     except BaseException:
         out.close()
         raise
-    response = send_file(
-        out, mimetype=XLSX_MIMETYPE, as_attachment=True, download_name=download_name
-    )
+    response = send_download(out, XLSX_MIMETYPE, download_name)
     response.headers["Cache-Control"] = "private, no-store"
     return response

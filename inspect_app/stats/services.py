@@ -52,7 +52,7 @@ from inspect_app.domain import (
 from inspect_app.extensions import db
 from inspect_app.findings.models import Enforcement, Finding
 from inspect_app.inspections.models import Inspection
-from inspect_app.scope import district_filter
+from inspect_app.scope import covered_districts, district_filter, scope_name
 from inspect_app.sites.models import Site
 
 GROUPINGS: dict[str, str] = {
@@ -191,6 +191,8 @@ def campaign_stats(
         "group_label": GROUPINGS[group_by],
         "as_of": today,
         "districts": None if user.role == "office" else sorted(user.districts, key=_district_order),
+        # What the figures cover, as a document names it (全市 only when it is the city).
+        "scope": scope_name(covered_districts(user)),
         "rows": [_public(row) for row in rows],
         "total": _public(total),
         "figures": _figures(total, measures),

@@ -126,10 +126,6 @@ def _local_date(value: datetime | date | None) -> date | None:
     return value
 
 
-def _scope_text(districts: list[str] | None) -> str:
-    return "全部区域" if districts is None else "、".join(districts)
-
-
 # ---------------------------------------------------------------------------
 # Statistics table
 
@@ -148,9 +144,9 @@ def write_stats_workbook(out: BinaryIO, stats: dict) -> None:
 
     _title_rows(
         ws,
-        f"{stats['campaign_name']}整改情况统计表（按{stats['group_label']}）",
+        f"{stats['campaign_name']}整改情况统计表（{stats['scope']}，按{stats['group_label']}）",
         f"文号：{stats['document_no']}　统计截至：{stats['as_of'].isoformat()}（北京时间）"
-        f"　范围：{_scope_text(stats['districts'])}",
+        f"　范围：{stats['scope']}",
     )
     _header_row(ws, headers)
     for row in rows:
@@ -194,9 +190,9 @@ def _figures_sheet(wb: Workbook, stats: dict) -> None:
     ws.freeze_panes = FREEZE_AT
     _title_rows(
         ws,
-        f"{stats['campaign_name']}主要指标",
+        f"{stats['campaign_name']}主要指标（{stats['scope']}）",
         f"文号：{stats['document_no']}　统计截至：{stats['as_of'].isoformat()}（北京时间）"
-        f"　范围：{_scope_text(stats['districts'])}",
+        f"　范围：{stats['scope']}",
     )
     _header_row(ws, ["指标", "数值"])
     for label, value, number_format in lines:
@@ -212,7 +208,8 @@ def write_problem_list_workbook(
 ) -> int:
     """One row per finding, in the order given; returns how many were written.
 
-    ``meta``: campaign_name, document_no and filters (a short Chinese description).
+    ``meta``: campaign_name, document_no, scope (the area covered: 全市, a district or
+    the caller's districts) and filters (a short Chinese description).
     """
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("问题清单")
@@ -223,7 +220,7 @@ def write_problem_list_workbook(
     last = get_column_letter(len(PROBLEM_COLUMNS))
     _title_rows(
         ws,
-        f"{meta['campaign_name']}问题清单",
+        f"{meta['campaign_name']}问题清单（{meta['scope']}）",
         f"文号：{meta['document_no']}　导出时间："
         f"{exported_at.astimezone(SHANGHAI):%Y-%m-%d %H:%M}（北京时间）　{meta['filters']}",
     )

@@ -23,9 +23,8 @@ from flask import (
 )
 
 from inspect_app.campaigns.services import campaign_by_code
-from inspect_app.db_types import utcnow
-from inspect_app.documents import gather, jobs
-from inspect_app.documents.routes import send_pdf_now
+from inspect_app.documents import jobs
+from inspect_app.documents.routes import send_job_file, send_pdf_now
 from inspect_app.domain import (
     FINDING_STATUS_LABELS,
     FINDING_STATUSES,
@@ -49,10 +48,10 @@ from inspect_app.extensions import db
 from inspect_app.findings import lifecycle
 from inspect_app.findings import services as findings
 from inspect_app.photos import services as photos
+from inspect_app.scope import covered_districts, narrowed, scope_name
 from inspect_app.sites.services import visible_site
 from inspect_app.stats import services as stats
-from inspect_app.stats import xlsx
-from inspect_app.stats.routes import xlsx_response
+from inspect_app.stats.routes import send_problem_list_workbook, send_stats_workbook
 from inspect_app.web import charts, queries
 from inspect_app.web.session import (
     CsrfFailure,
@@ -228,13 +227,15 @@ def overview():
     """Every campaign the user may see: found, rectified, rate, overdue."""
     today = today_shanghai()
     cards = queries.campaigns_overview(g.current_user, today)
-    return render_template("web/overview.html", cards=cards, today=today)
+    scope = scope_name(covered_districts(g.current_user))
+    return render_template("web/overview.html", cards=cards, today=today, scope=scope)
 
 
 def _district_arg(user) -> str | None:
+    """The page's district filter; 403 outside the user's districts, as in the API."""
     district = request.args.get("district") or None
-    if district is not None and district not in queries.visible_districts(user):
-        raise Invalid("所选区域不在您的辖区内", fields={"district": ["不在您的辖区内"]})
+    if district is not None:
+        covered_districts(user, district)
     return district
 
 
@@ -245,7 +246,7 @@ def campaign(code):
     user = g.current_user
     campaign = campaign_by_code(code)
     district = _district_arg(user)
-    scoped = gather.narrowed(user, district)
+    scoped = narrowed(user, district)
     by_district = stats.campaign_stats(scoped, campaign, "district")
     by_department = stats.campaign_stats(scoped, campaign, "department")
     trend = queries.weekly_trend(scoped, campaign.id)
@@ -253,6 +254,7 @@ def campaign(code):
         "web/campaign.html",
         campaign=campaign,
         district=district,
+        scope=by_district["scope"],
         districts=queries.visible_districts(user),
         by_district=by_district,
         by_department=by_department,
@@ -426,7 +428,7 @@ def site_problem_list(site_id):
     if jobs.in_background(g.current_user, "site_problem_list", params):
         job, _new = jobs.submit(g.current_user, "site_problem_list", params)
         return redirect(url_for("web.job", job_id=job.id))
-    return send_pdf_now("site_problem_list", params, f"问题清单-{site.name}.pdf")
+    return send_pdf_now("site_problem_list", params)
 
 
 def _statuses() -> list[str]:
@@ -448,7 +450,7 @@ def campaign_problem_list(code):
     if jobs.in_background(user, "campaign_problem_list", params):
         job, _new = jobs.submit(user, "campaign_problem_list", params)
         return redirect(url_for("web.job", job_id=job.id))
-    return send_pdf_now("campaign_problem_list", params, f"问题清单-{campaign.name}.pdf")
+    return send_pdf_now("campaign_problem_list", params)
 
 
 @bp.route("/campaigns/<code>/rectification-report.pdf")
@@ -462,7 +464,7 @@ def rectification_report(code):
     if jobs.in_background(user, "rectification_report", params):
         job, _new = jobs.submit(user, "rectification_report", params)
         return redirect(url_for("web.job", job_id=job.id))
-    return send_pdf_now("rectification_report", params, f"整改情况报告-{campaign.name}.pdf")
+    return send_pdf_now("rectification_report", params)
 
 
 @bp.route("/campaigns/<code>/stats.xlsx")
@@ -475,9 +477,7 @@ def stats_xlsx(code):
     group_by = request.args.get("group_by", "district")
     if group_by not in stats.GROUPINGS:
         raise Invalid("统计分组有误")
-    table = stats.campaign_stats(gather.narrowed(user, district), campaign, group_by)
-    name = f"{campaign.name}统计表（按{table['group_label']}）.xlsx"
-    return xlsx_response(lambda out: xlsx.write_stats_workbook(out, table), name)
+    return send_stats_workbook(user, campaign, group_by, district)
 
 
 @bp.route("/campaigns/<code>/findings.xlsx")
@@ -496,16 +496,7 @@ def findings_xlsx(code):
     if filters["severity"] is not None and filters["severity"] not in SEVERITIES:
         raise Invalid("问题等级只能是一般或重点")
     filters = {k: v for k, v in filters.items() if v is not None}
-    meta = {
-        "campaign_name": campaign.name,
-        "document_no": campaign.document_no,
-        "filters": xlsx.describe_filters(filters),
-    }
-    rows = findings.problem_list_rows(user, campaign, filters)
-    return xlsx_response(
-        lambda out: xlsx.write_problem_list_workbook(out, meta, rows, exported_at=utcnow()),
-        f"{campaign.name}问题清单.xlsx",
-    )
+    return send_problem_list_workbook(user, campaign, filters)
 
 
 @bp.route("/jobs/<job_id>")
@@ -521,9 +512,6 @@ def job(job_id):
 def job_file(job_id):
     """The finished document of a background job."""
     found = jobs.visible_job(g.current_user, job_id)
-    path = jobs.output_path(current_app, found.id)
-    if found.status != "done" or not path.is_file():
+    if found.status != "done":
         raise NotFound("报表尚未生成或已不存在，请重新生成")
-    return send_file(
-        path, mimetype="application/pdf", as_attachment=True, download_name=f"{found.kind}.pdf"
-    )
+    return send_job_file(found)
