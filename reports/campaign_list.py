@@ -117,9 +117,10 @@ def _story(
     title = [
         Paragraph(markup(data.campaign.name), styles.title),
         Paragraph(f"{DOC_KIND}（{markup(scope)}）", styles.doc_kind),
-        Paragraph(markup(data.campaign.document_no), styles.doc_no),
     ]
-    filters = f"范围：{markup(scope)}"
+    # The document number heads the line of what the list covers: one line less above
+    # the summary, so that the first problems can start on page 1.
+    filters = f"{markup(data.campaign.document_no)}　范围：{markup(scope)}"
     if data.statuses:
         filters += "　问题状态：" + "、".join(STATUS_LABELS[s] for s in data.statuses)
     if data.campaign.issuer:
