@@ -84,8 +84,13 @@ def version_items(version) -> list[ChecklistItem]:
     )
 
 
+# Bumped when the checklist body gains or changes a field, so that phones holding a
+# copy in the old shape get the new one (2: clause_label).
+CHECKLIST_BODY_REVISION = 2
+
+
 def checklist_etag(campaign_code: str, version) -> str:
-    return f'"{campaign_code}.v{version.version}.{version.digest[:16]}"'
+    return f'"{campaign_code}.v{version.version}.{version.digest[:16]}.r{CHECKLIST_BODY_REVISION}"'
 
 
 @dataclass(frozen=True, slots=True)
