@@ -12,6 +12,8 @@ import re
 from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
+from inspect_app.field_labels import describe
+
 log = logging.getLogger(__name__)
 
 
@@ -191,9 +193,7 @@ def register_error_handlers(app: Flask) -> None:
                     )
             fields = flat
             if status == 422:
-                message = "提交的数据有误：" + "；".join(
-                    f"{path} {'、'.join(texts)}" for path, texts in list(flat.items())[:3]
-                )
+                message = describe("提交的数据有误", flat)
         page = _dashboard_page(status, message)
         if page is not None:
             return page

@@ -34,6 +34,7 @@ from inspect_app.db_types import utcnow
 from inspect_app.domain import TIMEZONE, add_days
 from inspect_app.errors import Conflict, Invalid, NotFound
 from inspect_app.extensions import db
+from inspect_app.field_labels import describe
 from inspect_app.findings.models import Finding, FindingPhoto, RectificationEvent
 from inspect_app.inspections.models import Answer, Inspection
 from inspect_app.photos import services as photo_services
@@ -303,9 +304,7 @@ def _item_problems(data: dict, checklist: ChecklistRef) -> dict[str, list[str]]:
 
 
 def _summary(problems: dict[str, list[str]]) -> str:
-    first = "；".join(f"{path}：{msgs[0]}" for path, msgs in list(problems.items())[:3])
-    more = f" 等 {len(problems)} 处" if len(problems) > 3 else ""
-    return f"检查记录有误：{first}{more}"
+    return describe("检查记录有误", problems)
 
 
 def _replace_draft(
