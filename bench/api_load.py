@@ -155,14 +155,19 @@ def main() -> None:
         _, _, site = http(
             "POST",
             f"{base}/sites",
-            {"name": "压测加油站", "site_type": "加油站", "district": "东城区"},
+            {"name": "压测化工有限公司", "site_type": "危险化学品企业", "district": "东城区"},
             auth,
         )
         _, headers, checklist = http(
             "GET", f"{base}/campaigns/hazchem-2025/checklist", headers=auth
         )
         etag = headers["ETag"]
-        items = [i for i in checklist["items"] if not i["photo_required"]][:20]
+        # Only items checked at the site's type take answers (20 of the 25 there are).
+        items = [
+            i
+            for i in checklist["items"]
+            if not i["photo_required"] and "危险化学品企业" in i["site_types"]
+        ][:20]
         token = login["token"]
 
         def get(path, extra=""):

@@ -10,6 +10,7 @@ from webargs.flaskparser import FlaskParser, is_json_request
 
 from inspect_app import formats, input_rules
 from inspect_app.errors import HTTP_CODES, Invalid
+from inspect_app.field_labels import describe
 
 
 class ErrorDetailSchema(Schema):
@@ -128,10 +129,8 @@ class InspectParser(FlaskParser):
             if len(values) > 1 and name not in proxy.multiple_keys
         ]
         if repeated:
-            raise Invalid(
-                "提交的数据有误：参数重复",
-                fields={name: ["只能填写一个值"] for name in repeated},
-            )
+            problems = {name: ["只能填写一个值"] for name in repeated}
+            raise Invalid(describe("提交的数据有误：参数重复", problems), fields=problems)
         return proxy
 
 

@@ -71,10 +71,8 @@ def in_transaction(func):
                 return result
             except DomainError as exc:
                 db.session.rollback()
-                detail = ""
-                if exc.fields:
-                    detail = "：" + "；".join(f"{k} {'、'.join(v)}" for k, v in exc.fields.items())
-                _fail(f"{exc.message}{detail}")
+                # The message names the fields by their labels already.
+                _fail(exc.message)
             except BaseException:
                 db.session.rollback()
                 raise

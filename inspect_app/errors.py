@@ -13,6 +13,8 @@ from collections.abc import Callable
 from flask import Flask, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from inspect_app.field_labels import describe
+
 log = logging.getLogger(__name__)
 
 
@@ -201,9 +203,7 @@ def register_error_handlers(app: Flask) -> None:
                     )
             fields = flat
             if status == 422:
-                message = "提交的数据有误：" + "；".join(
-                    f"{path} {'、'.join(texts)}" for path, texts in list(flat.items())[:3]
-                )
+                message = describe("提交的数据有误", flat)
         page = _dashboard_page(status, message)
         if page is not None:
             return page

@@ -21,6 +21,7 @@ import math
 import re
 
 from inspect_app.errors import BadRequest, Invalid
+from inspect_app.field_labels import describe
 
 MAX_DEPTH = 32
 INT_MIN, INT_MAX = -(2**63), 2**63 - 1
@@ -133,9 +134,7 @@ _CONTAINERS_AND_CHECKED = frozenset((str, dict, list, _Refused))
 
 
 def _message(problems: dict[str, list[str]]) -> str:
-    return "提交的数据有误：" + "；".join(
-        f"{path} {'、'.join(texts)}" for path, texts in list(problems.items())[:3]
-    )
+    return describe("提交的数据有误", problems)
 
 
 def check_texts(pairs) -> None:

@@ -122,7 +122,7 @@ class FindingRow:
     item_code: str  # checklist item code, e.g. RO-01
     item_text: str  # 检查项
     description: str  # 问题描述
-    clause: str  # the notice clause it rests on, e.g. 三（二）
+    clause: str  # the notice clause it rests on, as cited: 二（三）第14项 三是
     basis: str  # text of that clause (依据)
     severity: Severity
     requirement: str  # 整改要求

@@ -206,7 +206,11 @@ def make_site(app):
 
 @pytest.fixture
 def checklist(app):
-    """The refined-oil checklist as loaded from checklists/: version and items by kind."""
+    """The refined-oil checklist as loaded from checklists/: version and items by kind.
+
+    The item lists hold the items checked at a 加油站, the type ``make_site`` makes by
+    default: an item meant for other types of site takes no answer there.
+    """
     from sqlalchemy import select
 
     from inspect_app.campaigns.models import Campaign, ChecklistItem, ChecklistVersion
@@ -216,19 +220,22 @@ def checklist(app):
         version = db.session.scalar(
             select(ChecklistVersion).join(Campaign).where(Campaign.code == "refined-oil-2025")
         )
-        items = list(
+        every = list(
             db.session.scalars(
                 select(ChecklistItem)
                 .where(ChecklistItem.checklist_version_id == version.id)
                 .order_by(ChecklistItem.position)
             )
         )
+        items = [i for i in every if "加油站" in i.site_types]
         plain = [i for i in items if not i.photo_required]
         photo = [i for i in items if i.photo_required]
         return {
             "campaign": "refined-oil-2025",
             "version": version.version,
+            "site_type": "加油站",
             "codes": [i.code for i in items],
+            "elsewhere": [i.code for i in every if "加油站" not in i.site_types],
             "plain": [i.code for i in plain],
             "photo_required": [i.code for i in photo],
             "lead": {i.code: i.lead_department for i in items},

@@ -1,17 +1,30 @@
 """Assertions shared by the test modules."""
 
+import re
 from contextlib import contextmanager
 
 from sqlalchemy import event
 
 
 def assert_error(response, status: int, code: str) -> dict:
-    """The contract's error body: {"error": {"code", "message", ...}} with a Chinese message."""
+    """The contract's error body: {"error": {"code", "message", ...}} with a Chinese message.
+
+    The message is for the inspector: it names fields by their Chinese labels, and the
+    JSON keys of ``fields`` appear nowhere in it.
+    """
     assert response.status_code == status, (response.status_code, response.get_data(as_text=True))
     body = response.get_json()
     assert set(body) == {"error"}
     assert body["error"]["code"] == code
-    assert any("\u4e00" <= ch <= "\u9fff" for ch in body["error"]["message"])
+    message = body["error"]["message"]
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in message)
+    for path in body["error"].get("fields", {}):
+        for key in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", path):
+            # (a key inside an echoed value, as in no-such-campaign, is no key)
+            assert not re.search(rf"(?<![A-Za-z0-9_-]){key}(?![A-Za-z0-9_-])", message), (
+                key,
+                message,
+            )
     return body["error"]
 
 

@@ -1,5 +1,7 @@
 """GET /campaigns and the checklist with ETag / 304, as the phone caches it."""
 
+import re
+
 import pytest
 
 from tests.helpers import assert_error
@@ -43,6 +45,7 @@ def test_checklist_has_contract_fields(client, headers):
         "text",
         "basis",
         "clause",
+        "clause_label",
         "lead_department",
         "site_types",
         "answer_type",
@@ -51,6 +54,17 @@ def test_checklist_has_contract_fields(client, headers):
     }
     assert item["code"] == "RO-01"
     assert len(body["items"]) >= 10
+
+
+def test_checklist_cites_each_clause_readably(client, headers):
+    response = client.get("/api/v1/campaigns/hazchem-2025/checklist", headers=headers)
+    items = {item["code"]: item for item in response.get_json()["items"]}
+    # the key stays as the checklist file has it; the label is what an inspector reads
+    assert items["HC-68"]["clause"] == "二（三）14三是"
+    assert items["HC-68"]["clause_label"] == "二（三）第14项 三是"
+    run_together = re.compile(r"[〇一二三四五六七八九十]\d|\d[〇一二三四五六七八九十]")
+    labels = [item["clause_label"] for item in items.values()]
+    assert not [label for label in labels if run_together.search(label)]
 
 
 def test_checklist_etag_gives_304_and_a_new_version_a_new_etag(app, client, headers):
@@ -77,6 +91,25 @@ def test_checklist_etag_gives_304_and_a_new_version_a_new_etag(app, client, head
     assert fresh.headers["ETag"] != etag
     assert fresh.get_json()["version"] == 2
     assert fresh.get_json()["items"][0]["text"].endswith("（修订）")
+
+
+def test_copy_cached_before_the_clause_label_is_sent_again(app, client, headers):
+    from sqlalchemy import select
+
+    from inspect_app.campaigns.models import Campaign, ChecklistVersion
+    from inspect_app.extensions import db
+
+    with app.app_context():
+        digest = db.session.scalar(
+            select(ChecklistVersion.digest)
+            .join(Campaign)
+            .where(Campaign.code == "refined-oil-2025")
+        )
+    old_etag = f'"refined-oil-2025.v1.{digest[:16]}"'  # as served before clause_label
+    url = "/api/v1/campaigns/refined-oil-2025/checklist"
+    response = client.get(url, headers={**headers, "If-None-Match": old_etag})
+    assert response.status_code == 200
+    assert response.get_json()["items"][0]["clause_label"]
 
 
 def test_unknown_campaign_checklist_is_404(client, headers):

@@ -106,6 +106,35 @@ def test_site_problem_list_pdf_has_every_finding(client, east, checklist, make_s
     assert pdfcheck.images(path), "the finding's photo is in the PDF"
 
 
+def test_site_problem_list_cites_the_clause_readably(client, east, make_site, tmp_path):
+    site = make_site(name="格尔木昆仑化工有限公司", site_type="危险化学品企业")
+    body = {
+        "campaign": "hazchem-2025",
+        "checklist_version": 1,
+        "site_id": site,
+        "started_at": "2025-05-12T09:30:00+08:00",
+        "answers": [],
+        "findings": [
+            {
+                "id": str(uuid.uuid4()),
+                "item_code": "HC-68",  # clause 二（三）14三是
+                "description": "近一年未组织自然灾害应急演练",
+                "severity": "general",
+                "requirement": "限期组织演练",
+            }
+        ],
+        "final": True,
+    }
+    response = client.put(f"/api/v1/inspections/{uuid.uuid4()}", json=body, headers=east)
+    assert response.status_code == 201, response.get_json()
+    url = f"/api/v1/sites/{site}/problem-list.pdf?campaign=hazchem-2025"
+    response = client.get(url, headers=east)
+    text = pdfcheck.squeeze(pdfcheck.text(save(response, tmp_path)))
+    # the 依据 column: 二（三）第14项 三是 and the clause's words, not "二（三）14三是"
+    assert "二（三）第14项三是强化企业应急能力培训演练" in text
+    assert "二（三）14三是" not in text
+
+
 def test_site_problem_list_of_other_district_is_404(client, east, checklist, make_site):
     west = make_site(name="西城站", district="西城区")
     response = client.get(

@@ -259,6 +259,43 @@ def test_a_body_read_by_the_schema_and_its_plain_replay_are_one_inspection(
     assert counts(app) == (1, 3, 1, 1)
 
 
+@pytest.mark.parametrize("read_by", ["plain reader", "schema"])
+@pytest.mark.parametrize("part", ["answer", "finding"])
+def test_an_item_for_other_types_of_site_is_422_naming_it(
+    app, client, east, checklist, make_site, read_by, part
+):
+    """A placer-gold spot answered with the items meant for 监管部门: refused, item named."""
+    spot = make_site(name="乌图美仁乡砂金盗采点", site_type="砂金盗采点")
+    station = make_site(name="格尔木昆仑路加油站")
+    foreign = "RO-16"  # 监管部门 only
+    assert foreign in checklist["elsewhere"]
+    data = body(checklist, station)
+    if part == "answer":
+        data["answers"].append({"item_code": foreign, "result": "pass", "note": ""})
+        path = f"answers[{len(data['answers']) - 1}].item_code"
+    else:
+        data["findings"][0]["item_code"] = foreign
+        data["answers"][0]["result"] = "pass"  # its fail would want a finding of its own
+        path = "findings[0].item_code"
+    if read_by == "schema":
+        data["checklist_version"] = str(data["checklist_version"])  # the plain reader declines
+    url = f"/api/v1/inspections/{uuid.uuid4()}"
+
+    error = assert_error(client.put(url, json=data, headers=east), 422, "validation_error")
+    assert list(error["fields"]) == [path]
+    assert error["fields"][path] == ["检查项 RO-16 只用于监管部门，不适用于加油站"]
+    assert "RO-16" in error["message"] and "加油站" in error["message"]
+    assert counts(app) == (0, 0, 0, 0)
+
+    # none of the refined-oil items applies to a placer-gold spot
+    error = assert_error(
+        client.put(url, json=body(checklist, spot), headers=east), 422, "validation_error"
+    )
+    assert "answers[0].item_code" in error["fields"] and "findings[0].item_code" in error["fields"]
+    assert "不适用于砂金盗采点" in error["fields"]["findings[0].item_code"][0]
+    assert counts(app) == (0, 0, 0, 0)
+
+
 @pytest.mark.parametrize(
     "overrides, path",
     [

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from inspect_app.campaigns.notice import NoticeError, clean_text, parse_notice
+from inspect_app.campaigns.notice import NoticeError, clause_citation, clean_text, parse_notice
 
 NOTICES = Path(__file__).resolve().parents[1].parent / "shared" / "campaigns"
 DATA = Path(__file__).resolve().parent / "data"
@@ -420,3 +420,31 @@ def test_stage_date_forms(written, starts_on, ends_on):
     assert [(s.name, s.starts_on, s.ends_on) for s in stages] == [
         ("集中整治阶段", starts_on, ends_on)
     ]
+
+
+@pytest.mark.parametrize(
+    ("path", "citation"),
+    [
+        ("二（三）14三是", "二（三）第14项 三是"),
+        ("二（一）2五是", "二（一）第2项 五是"),
+        ("二（二）4", "二（二）第4项"),
+        ("二1（2）", "二、第1项（2）"),
+        ("二3一是", "二、第3项 一是"),
+        ("三（一）", "三（一）"),
+        ("四", "四"),
+        ("第三条", "第三条"),  # a hand-written citation is left as it is
+    ],
+)
+def test_clause_citation_reads_as_a_person_cites_it(path, citation):
+    assert clause_citation(path) == citation
+
+
+@pytest.mark.parametrize("name", [*EXPECTED, "dust-control-2025"])
+def test_no_clause_citation_runs_numbers_together(name):
+    if name in EXPECTED:
+        parsed = notice(name)
+    else:
+        parsed = parse_notice((DATA / f"{name}.txt").read_text(encoding="utf-8"), f"{name}.txt")
+    run_together = re.compile(r"[〇一二三四五六七八九十]\d|\d[〇一二三四五六七八九十]")
+    citations = [c.citation for c in parsed.walk()]
+    assert citations and not [c for c in citations if run_together.search(c)]

@@ -133,7 +133,10 @@ def test_resumable_upload_continues_from_the_held_byte(client, east):
         name=name,
         extra={"Content-Range": f"bytes 0-{cut - 1}/{len(data)}"},
     )
-    assert_error(first, 400, "incomplete_upload")
+    # a part sent on purpose is no error: kept, and the answer says where to go on
+    assert first.status_code == 204 and first.data == b""
+    assert first.headers["Upload-Offset"] == str(cut)
+    assert first.headers["Upload-Complete"] == "?0"
     head = client.head(f"/api/v1/photos/{name}", headers=east)
     assert head.status_code == 200
     held = int(head.headers["Upload-Offset"])
@@ -168,3 +171,11 @@ def test_photos_of_other_districts_are_404(client, east, make_user, login):
     make_user("west", "inspector", ["西城区"])
     response = client.get(f"/api/v1/photos/{sha(data)}?variant=thumb", headers=login("west"))
     assert_error(response, 404, "not_found")
+
+
+def test_spec_documents_the_partial_upload_answer(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    put_photo = spec["paths"]["/api/v1/photos/{sha256}"]["put"]
+    partial = put_photo["responses"]["204"]
+    assert {"Upload-Offset", "Upload-Complete"} <= set(partial["headers"])
+    assert "incomplete_upload" not in client.get("/api/v1/openapi.json").get_data(as_text=True)

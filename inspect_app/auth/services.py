@@ -18,6 +18,7 @@ from inspect_app.db_types import utcnow
 from inspect_app.domain import DISTRICTS, ROLES
 from inspect_app.errors import Conflict, Invalid, RateLimited, Unauthorized
 from inspect_app.extensions import db, reads_outside_transaction
+from inspect_app.field_labels import describe
 
 # Argon2id (memory-hard). 19 MiB / 2 passes is OWASP's minimum profile: a login costs
 # ~20 ms, which keeps gunicorn workers free while making offline guessing expensive.
@@ -55,7 +56,7 @@ def create_user(
         problems["role"] = [f"角色只能是：{'、'.join(ROLES)}"]
     unknown = [d for d in districts if d not in DISTRICTS]
     if unknown:
-        problems["districts"] = [f"未知辖区：{'、'.join(unknown)}"]
+        problems["districts"] = [f"「{'、'.join(unknown)}」不是本市的辖区"]
     if role in ("inspector", "team_lead") and not districts:
         problems["districts"] = ["检查员和组长至少需要一个辖区"]
     if len(password) < 8:
@@ -63,7 +64,7 @@ def create_user(
     if not username or len(username) > 64:
         problems["username"] = ["用户名长度应为 1 到 64"]
     if problems:
-        raise Invalid("用户信息有误", fields=problems)
+        raise Invalid(describe("用户信息有误", problems), fields=problems)
     if db.session.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict(f"用户名 {username} 已存在")
     user = User(
@@ -349,11 +350,11 @@ def update_user(
         problems["role"] = [f"角色只能是：{'、'.join(ROLES)}"]
     unknown = [d for d in new_districts if d not in DISTRICTS]
     if unknown:
-        problems["districts"] = [f"未知辖区：{'、'.join(unknown)}"]
+        problems["districts"] = [f"「{'、'.join(unknown)}」不是本市的辖区"]
     if new_role in ("inspector", "team_lead") and not new_districts:
         problems["districts"] = ["检查员和组长至少需要一个辖区"]
     if problems:
-        raise Invalid("用户信息有误", fields=problems)
+        raise Invalid(describe("用户信息有误", problems), fields=problems)
     user.role = new_role
     user.districts = new_districts
     if active is not None:

@@ -5,6 +5,7 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from inspect_app.campaigns.notice import clause_citation
 from inspect_app.db_types import JSONType, UTCDateTime, utcnow
 from inspect_app.extensions import db
 
@@ -73,3 +74,8 @@ class ChecklistItem(db.Model):
     photo_required: Mapped[bool] = mapped_column(default=False)
 
     checklist_version: Mapped[ChecklistVersion] = relationship(back_populates="items")
+
+    @property
+    def clause_label(self) -> str:
+        """The clause as a reader cites it (二（三）第14项 三是); ``clause`` is its key."""
+        return clause_citation(self.clause)

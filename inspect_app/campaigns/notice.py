@@ -99,6 +99,11 @@ class Clause:
         marker = self.marker if self.kind != "item" else self.marker + " "
         return (marker + self.heading).strip() if self.heading else self.marker.rstrip("、. ")
 
+    @property
+    def citation(self) -> str:
+        """The clause's path as a reader cites it, e.g. ``二（三）第14项 三是``."""
+        return clause_citation(self.path)
+
 
 @dataclass
 class Notice:
@@ -545,6 +550,42 @@ def _normal_marker(rank: int, number: int) -> str:
 
 def _path_part(rank: int, number: int) -> str:
     return _normal_marker(rank, number).rstrip("、.")
+
+
+# A clause path as _path_part builds it: 二 / （三） / 14 / （2） / ① / 三是. The
+# compact form is the key checklists and the database keep; people read citations.
+_CN = "〇一二三四五六七八九十百"
+_PATH = re.compile(
+    rf"(?P<section>[{_CN}]+?(?=[（\d{_CIRCLED}]|[{_CN}]+是$|$))?"
+    rf"(?P<subsection>（[{_CN}]+）)?(?P<item>\d+)?(?P<subitem>（\d+）)?"
+    rf"(?P<point>[{_CIRCLED}])?(?P<enum>[{_CN}]+是)?"
+)
+
+
+def clause_citation(path: str) -> str:
+    """A clause path as a reader cites it: ``二（三）14三是`` → ``二（三）第14项 三是``.
+
+    Digits and numerals run together in the compact path ("二1" reads as 21), so the
+    third level is spelled 第N项, a section directly followed by it takes its 、, and
+    an enumerated point (一是…) stands apart. A clause that is not such a path (a
+    hand-written checklist may cite 第三条) is returned as it is.
+    """
+    path = path.strip()
+    m = _PATH.fullmatch(path)
+    if not path or m is None:
+        return path
+    section, subsection, item, subitem, point, enum = m.group(
+        "section", "subsection", "item", "subitem", "point", "enum"
+    )
+    citation = section or ""
+    if section and not subsection and (item or subitem or point or enum):
+        citation += "、"
+    citation += subsection or ""
+    citation += f"第{item}项" if item else ""
+    citation += (subitem or "") + (point or "")
+    if enum:
+        citation += ("" if citation.endswith("、") or not citation else " ") + enum
+    return citation
 
 
 def _build_nodes(paras: list[_Para], source: str) -> tuple[list[_Para], list[_Node]]:

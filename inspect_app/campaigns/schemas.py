@@ -30,7 +30,13 @@ class ChecklistItemSchema(Schema):
     section = fields.String()
     text = fields.String()
     basis = fields.String(metadata={"description": "通知原文 (the notice clause, verbatim)"})
-    clause = fields.String(metadata={"example": "二（一）"})
+    clause = fields.String(
+        metadata={"description": "条款编号 (the clause's key)", "example": "二（三）14三是"}
+    )
+    clause_label = fields.String(
+        dump_only=True,
+        metadata={"description": "条款 as a reader cites it", "example": "二（三）第14项 三是"},
+    )
     lead_department = fields.String(allow_none=True)
     site_types = fields.List(fields.String(metadata={"enum": list(SITE_TYPES)}))
     answer_type = fields.String(metadata={"enum": ["pass_fail_na"]})

@@ -85,8 +85,13 @@ def version_items(version) -> list[ChecklistItem]:
     )
 
 
+# Bumped when the checklist body gains or changes a field, so that phones holding a
+# copy in the old shape get the new one (2: clause_label).
+CHECKLIST_BODY_REVISION = 2
+
+
 def checklist_etag(campaign_code: str, version) -> str:
-    return f'"{campaign_code}.v{version.version}.{version.digest[:16]}"'
+    return f'"{campaign_code}.v{version.version}.{version.digest[:16]}.r{CHECKLIST_BODY_REVISION}"'
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +129,10 @@ class ItemRef:
     photo_required: bool
     default_severity: str
     lead_department: str | None
+    site_types: frozenset[str]  # the 场所类型 it is checked at; empty: every type
+
+    def applies_to(self, site_type: str) -> bool:
+        return not self.site_types or site_type in self.site_types
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,8 +187,10 @@ def checklist_ref(
     if row[3] is None:
         return campaign, None
     items = {
-        code: ItemRef(item_id, photo_required, default_severity, lead_department)
-        for item_id, code, photo_required, default_severity, lead_department in (
+        code: ItemRef(
+            item_id, photo_required, default_severity, lead_department, frozenset(site_types or ())
+        )
+        for item_id, code, photo_required, default_severity, lead_department, site_types in (
             db.session.execute(
                 select(
                     ChecklistItem.id,
@@ -187,6 +198,7 @@ def checklist_ref(
                     ChecklistItem.photo_required,
                     ChecklistItem.default_severity,
                     ChecklistItem.lead_department,
+                    ChecklistItem.site_types,
                 ).where(ChecklistItem.checklist_version_id == row[3])
             )
         )

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from inspect_app.auth.models import User
 from inspect_app.campaigns.models import Campaign, ChecklistItem
+from inspect_app.campaigns.notice import clause_citation
 from inspect_app.campaigns.services import campaign_by_code
 from inspect_app.documents.names import campaign_title
 from inspect_app.domain import DISTRICTS, OPEN_STATUSES, today_shanghai
@@ -79,7 +80,7 @@ def _finding_rows(findings_query, store: MediaStore) -> dict[int, list[tuple]]:
                 item_code=row.code or "",
                 item_text=row.text or "",
                 description=f.description,
-                clause=row.clause or "",
+                clause=clause_citation(row.clause or ""),
                 basis=row.basis or "",
                 severity=f.severity,
                 requirement=f.requirement or "",

@@ -33,6 +33,7 @@ from inspect_app.db_types import utcnow
 from inspect_app.domain import SHANGHAI, add_days
 from inspect_app.errors import Conflict, Invalid, NotFound
 from inspect_app.extensions import db
+from inspect_app.field_labels import describe
 from inspect_app.findings.models import Finding, FindingPhoto, RectificationEvent
 from inspect_app.inspections.models import Answer, Inspection
 from inspect_app.photos import services as photo_services
@@ -49,7 +50,9 @@ _finding_photos = FindingPhoto.__table__
 _events = RectificationEvent.__table__
 
 # Built once: building a statement costs more than running it on SQLite.
-_SITE = select(Site.district, Site.deleted_at).where(Site.id == bindparam("site_id"))
+_SITE = select(Site.district, Site.site_type, Site.deleted_at).where(
+    Site.id == bindparam("site_id")
+)
 _EXISTING = select(
     _inspections.c.id,
     _inspections.c.uuid,
@@ -165,14 +168,16 @@ def put_inspection(
     campaign, checklist = checklist_ref(data["campaign"], data["checklist_version"], cache_seconds)
     head: dict[str, list[str]] = {}
     if campaign is None:
-        head["campaign"] = [f"专项行动 {data['campaign']} 不存在"]
+        head["campaign"] = [f"「{data['campaign']}」不存在"]
     elif checklist is None:
         head["checklist_version"] = [f"该专项行动没有第 {data['checklist_version']} 版检查清单"]
-    item_problems = _item_problems(data, checklist) if checklist is not None else {}
-
     site = db.session.connection().execute(_SITE, {"site_id": data["site_id"]}).first()
     if site is None or site.deleted_at is not None or not user.can_see_district(site.district):
         head["site_id"] = ["站点不存在或不在您的辖区"]
+        site_type = None
+    else:
+        site_type = site.site_type
+    item_problems = _item_problems(data, checklist, site_type) if checklist is not None else {}
     problems = {**head, **item_problems, **photo_services.finding_photo_problems(user, data)}
     if problems:
         # A replay, or a body for someone else's inspection, answers as it always did,
@@ -248,12 +253,22 @@ def _against_existing(user: User, existing, digest: str) -> dict | None:
     return None
 
 
-def _item_problems(data: dict, checklist: ChecklistRef) -> dict[str, list[str]]:
-    """What the body gets wrong about the checklist's items, by JSON path."""
+def _item_problems(
+    data: dict, checklist: ChecklistRef, site_type: str | None
+) -> dict[str, list[str]]:
+    """What the body gets wrong about the checklist's items, by JSON path.
+
+    ``site_type`` is the inspected site's 场所类型 (None when the site is not there to
+    see): an item checked at other types of site takes neither answer nor finding.
+    """
     problems: dict[str, list[str]] = {}
 
     def fail(path: str, message: str) -> None:
         problems.setdefault(path, []).append(message)
+
+    def elsewhere(code: str) -> str:
+        meant_for = "、".join(sorted(items[code].site_types))
+        return f"检查项 {code} 只用于{meant_for}，不适用于{site_type}"
 
     items = checklist.items
     seen: set[str] = set()
@@ -263,6 +278,8 @@ def _item_problems(data: dict, checklist: ChecklistRef) -> dict[str, list[str]]:
             fail(
                 f"answers[{i}].item_code", f"检查项 {code} 不在第 {checklist.version} 版检查清单中"
             )
+        elif site_type is not None and not items[code].applies_to(site_type):
+            fail(f"answers[{i}].item_code", elsewhere(code))
         elif code in seen:
             fail(f"answers[{i}].item_code", f"检查项 {code} 重复作答")
         seen.add(code)
@@ -282,6 +299,8 @@ def _item_problems(data: dict, checklist: ChecklistRef) -> dict[str, list[str]]:
                 f"findings[{i}].item_code", f"检查项 {code} 不在第 {checklist.version} 版检查清单中"
             )
             continue
+        if site_type is not None and not item.applies_to(site_type):
+            fail(f"findings[{i}].item_code", elsewhere(code))
         if item.photo_required and not finding["photos"]:
             fail(f"findings[{i}].photos", f"检查项 {code} 要求拍照取证，请附照片")
         if finding["fixed_on_spot"] and not finding["photos"]:
@@ -301,9 +320,7 @@ def _item_problems(data: dict, checklist: ChecklistRef) -> dict[str, list[str]]:
 
 
 def _summary(problems: dict[str, list[str]]) -> str:
-    first = "；".join(f"{path}：{msgs[0]}" for path, msgs in list(problems.items())[:3])
-    more = f" 等 {len(problems)} 处" if len(problems) > 3 else ""
-    return f"检查记录有误：{first}{more}"
+    return describe("检查记录有误", problems)
 
 
 def _replace_draft(

@@ -3,11 +3,15 @@
 Resumable upload: ``HEAD`` answers ``Upload-Offset`` (bytes the server holds) and
 ``Upload-Complete``; a ``PUT`` with ``Content-Range: bytes N-M/T`` appends from
 byte N, which must equal ``Upload-Offset``. A plain ``PUT`` sends the whole photo.
+A ``PUT`` that leaves the photo short of its ``T`` bytes (a part sent on purpose, or
+a body cut off) is no error: the bytes are kept, and the answer is ``204`` with the
+same two headers as ``HEAD`` (as the IETF resumable-upload draft answers an append
+that does not complete the upload).
 """
 
 import re
 
-from flask import current_app, g, request, send_file
+from flask import Response, current_app, g, request, send_file
 from flask.views import MethodView
 
 from inspect_app import formats
@@ -16,7 +20,6 @@ from inspect_app.auth.guard import protected
 from inspect_app.errors import (
     BadRequest,
     Conflict,
-    DomainError,
     NotFound,
     PayloadTooLarge,
     UnsupportedMediaType,
@@ -38,10 +41,6 @@ UPLOAD_HEADERS = {
         "schema": {"type": "string"},
     },
 }
-
-
-class IncompleteUpload(DomainError):
-    status, code, default_message = 400, "incomplete_upload", "上传中断，可续传"
 
 
 SHA256_PARAMETER = formats.path_parameter(
@@ -80,6 +79,14 @@ def _upload_range(max_bytes: int) -> tuple[int, int | None]:
 class PhotoResource(MethodView):
     @blp.response(201, PhotoSchema, description="Stored now")
     @blp.alt_response(200, schema=PhotoSchema, description="The server already had it")
+    @blp.alt_response(
+        204,
+        headers=UPLOAD_HEADERS,
+        description=(
+            "Part of the photo kept (Upload-Complete ?0): send the rest from Upload-Offset "
+            "with Content-Range"
+        ),
+    )
     @blp.doc(
         requestBody={
             "required": True,
@@ -131,7 +138,10 @@ class PhotoResource(MethodView):
         except (storage.OffsetMismatch, storage.UploadBusy) as exc:
             raise Conflict(str(exc), headers={"Upload-Offset": str(exc.held)}) from None
         except storage.Incomplete as exc:
-            raise IncompleteUpload(str(exc), headers={"Upload-Offset": str(exc.received)}) from None
+            return Response(
+                status=204,
+                headers={"Upload-Offset": str(exc.received), "Upload-Complete": "?0"},
+            )
         except ValueError as exc:
             raise BadRequest(str(exc)) from None
         photo, created = services.record_photo(store, received, g.current_user, whole=offset == 0)

@@ -100,7 +100,8 @@ class Phone:
                 continue
             if status in (200, 201):
                 return status
-            if status in (400, 409) and b"incomplete_upload" in body or status == 409:
+            if status in (204, 409):
+                # 204: part of it kept, 409: another upload of it under way; HEAD again
                 continue
             raise AssertionError(f"photo upload failed: {status} {body[:200]!r}")
         raise RuntimeError(f"photo {sha256[:12]}: not uploaded after {self.attempts} attempts")
