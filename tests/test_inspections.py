@@ -2,6 +2,7 @@
 
 import copy
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -215,6 +216,57 @@ def test_fixed_on_the_spot_is_closed_at_once(app, client, east, checklist, site)
             select(RectificationEvent.action).order_by(RectificationEvent.id)
         ).all()
         assert actions == ["record", "fix_on_spot"]
+
+
+def test_a_late_sync_keeps_the_inspection_time_and_the_receipt_apart(client, east, checklist, site):
+    """Found on 12 May at 09:30, fixed by 10:05, synced today: the history says so."""
+    data = body(checklist, site)
+    fixed = {**data["findings"][0], "id": str(uuid.uuid4()), "fixed_on_spot": True}
+    fixed["severity"] = "general"
+    data["findings"].append(fixed)
+    before = datetime.now(UTC)
+    result = client.put(f"/api/v1/inspections/{uuid.uuid4()}", json=data, headers=east)
+    assert result.status_code == 201, result.get_json()
+    started = datetime.fromisoformat(data["started_at"])
+    finished = datetime.fromisoformat(data["finished_at"])
+    by_status = {f["status"]: f["id"] for f in result.get_json()["findings"]}
+
+    def history(finding_id):
+        shown = client.get(f"/api/v1/findings/{finding_id}", headers=east).get_json()
+        events = [
+            (e["action"], datetime.fromisoformat(e["at"]), datetime.fromisoformat(e["received_at"]))
+            for e in shown["events"]
+        ]
+        return shown, events
+
+    shown, events = history(by_status["open"])
+    assert [(action, at) for action, at, _ in events] == [("record", started)]
+    assert datetime.fromisoformat(shown["found_at"]) == started
+    assert all(received >= before for *_, received in events)
+
+    shown, events = history(by_status["closed"])
+    assert [(action, at) for action, at, _ in events] == [
+        ("record", started),
+        ("fix_on_spot", finished),
+    ]
+    assert datetime.fromisoformat(shown["closed_at"]) == finished  # 销号 at the site
+    assert all(received >= before for *_, received in events)
+
+
+def test_a_draft_fixed_on_the_spot_later_takes_the_inspection_end(client, east, checklist, site):
+    key = str(uuid.uuid4())
+    draft = body(checklist, site, final=False)
+    client.put(f"/api/v1/inspections/{key}", json=draft, headers=east)
+    final = copy.deepcopy(draft) | {"final": True, "finished_at": "2025-05-12T11:20:00+08:00"}
+    final["findings"][0].update(fixed_on_spot=True, severity="general")
+    result = client.put(f"/api/v1/inspections/{key}", json=final, headers=east)
+    assert result.status_code == 200, result.get_json()
+    finding_id = result.get_json()["findings"][0]["id"]
+    shown = client.get(f"/api/v1/findings/{finding_id}", headers=east).get_json()
+    fix = shown["events"][-1]
+    assert fix["action"] == "fix_on_spot"
+    assert datetime.fromisoformat(fix["at"]) == datetime.fromisoformat(final["finished_at"])
+    assert datetime.fromisoformat(fix["received_at"]) > datetime.fromisoformat(fix["at"])
 
 
 def test_get_inspection_returns_what_was_stored(client, east, checklist, site, make_user, login):

@@ -5,7 +5,7 @@ inspect_app.findings.lifecycle, so that a slip in the code's table shows up here
 """
 
 import threading
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select, update
@@ -411,3 +411,43 @@ def test_two_reviewers_at_once_one_wins(app, factory, people, make_user, login, 
         stored = factory.get_finding(finding)
         assert stored["status"] == "closed"
         assert [e["action"] for e in stored["events"]].count("approve") == 1
+
+
+def test_a_move_made_offline_keeps_its_time_apart_from_its_receipt(
+    client, factory, people, inspection
+):
+    """A submit made on the phone on 20 May, sent when it found a signal."""
+    finding = factory.finding(inspection, status="rectifying")
+    made = "2025-05-20T15:10:00+08:00"
+    headers = people["inspector"][1]
+    response = post_event(client, finding, valid_body("submit") | {"at": made}, headers)
+    assert response.status_code == 200, response.get_json()
+    event = response.get_json()["events"][-1]
+    assert event["action"] == "submit"
+    assert datetime.fromisoformat(event["at"]) == datetime.fromisoformat(made)
+    received = datetime.fromisoformat(event["received_at"])
+    assert received.date() == datetime.now(UTC).date()
+    # Without a time of its own, a move happened when it was received.
+    review = post_event(client, finding, valid_body("approve"), people["team_lead"][1])
+    shown = review.get_json()
+    assert shown["events"][-1]["at"] == shown["events"][-1]["received_at"] == shown["closed_at"]
+
+
+@pytest.mark.parametrize(
+    "at, message",
+    [
+        ("2099-01-01T08:00:00+08:00", "操作时间晚于当前时间"),
+        ("2024-01-01T08:00:00+08:00", "操作时间早于发现问题的时间"),
+    ],
+)
+def test_a_move_time_in_the_future_or_before_the_finding_is_refused(
+    client, factory, people, inspection, at, message
+):
+    finding = factory.finding(inspection, status="rectifying")
+    before = factory.get_finding(finding)
+    body = valid_body("submit") | {"at": at}
+    error = assert_error(
+        post_event(client, finding, body, people["inspector"][1]), 422, "validation_error"
+    )
+    assert message in error["message"] and "at" in error["fields"]
+    assert factory.get_finding(finding) == before

@@ -93,7 +93,13 @@ class FindingPhoto(db.Model):
 
 
 class RectificationEvent(db.Model):
-    """RectificationEvent — 整改记录: one move of a finding; append-only, never updated."""
+    """RectificationEvent — 整改记录: one move of a finding; append-only, never updated.
+
+    ``at`` is when the move happened: for what a phone made offline (a finding recorded
+    or fixed on the spot during an inspection, a move sent with its own time) the
+    phone's time, which may be days before it reached the server; ``received_at`` is
+    when the server received it (上传时间).
+    """
 
     __tablename__ = "rectification_events"
 
@@ -104,6 +110,7 @@ class RectificationEvent(db.Model):
     to_status: Mapped[str] = mapped_column(String(16))
     actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     note: Mapped[str] = mapped_column(Text, default="")
     deadline: Mapped[date | None] = mapped_column(Date)
     photos: Mapped[list[str]] = mapped_column(JSONType, default=list)

@@ -12,7 +12,7 @@ from inspect_app.domain import (
     SEVERITIES,
 )
 from inspect_app.findings.lifecycle import ACTIONS, MOVES
-from inspect_app.inputs import Day, Text
+from inspect_app.inputs import Day, Text, Time
 from inspect_app.inspections.schemas import SHA256
 from inspect_app.sites.schemas import ROW_ID
 
@@ -111,6 +111,17 @@ class EventInSchema(Schema):
         allow_none=True,
         metadata={
             "description": "extend only: the new 整改时限, later than the current one, not past"
+        },
+    )
+    at = Time(
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "description": "When the move was made, if on a phone offline and sent later: "
+            "kept as the event's at, apart from received_at (its receipt). Default: when "
+            "received. Not more than 5 minutes ahead of the server's clock, not before the "
+            "finding was found",
+            **formats.checked_against("the server's clock and the finding's found_at"),
         },
     )
     enforcement = fields.Nested(
@@ -221,7 +232,16 @@ class EventSchema(Schema):
     from_status = fields.String(allow_none=True)
     to_status = fields.String()
     actor = fields.Nested(ActorSchema)
-    at = fields.DateTime()
+    at = fields.DateTime(
+        metadata={
+            "description": "When it happened, per the phone where a phone made it: the "
+            "inspection's time for record and fix_on_spot (however late the phone synced), "
+            "the move's own time when one was sent"
+        }
+    )
+    received_at = fields.DateTime(
+        metadata={"description": "When the server received it (上传时间); at or after at"}
+    )
     note = fields.String()
     photos = fields.List(fields.String())
     deadline = fields.Date(

@@ -11,7 +11,7 @@ answered as 409.
 
 import uuid as uuid_module
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, not_, or_, select
 from sqlalchemy.orm import selectinload
@@ -235,6 +235,7 @@ def event_view(event: RectificationEvent, actor: User) -> dict:
         "to_status": event.to_status,
         "actor": _actor(actor),
         "at": event.at,
+        "received_at": event.received_at,
         "note": event.note,
         "photos": list(event.photos or []),
         "deadline": event.deadline,
@@ -270,11 +271,16 @@ def apply_event(
 ) -> RectificationEvent:
     """Move ``finding`` by ``data["action"]``: one new event, the new status, one flush.
 
+    ``data["at"]``, when given, is when the move was made on a phone offline; the event
+    keeps it apart from ``now``, its receipt (上传时间).
+
     Raises Forbidden (role), Conflict (status, or someone moved it meanwhile) and
-    Invalid (a new deadline that is not later, or already past).
+    Invalid (a new deadline that is not later, or already past; a time of the move
+    in the future or before the finding was found).
     """
     now = now or utcnow()
     today = today or today_shanghai()
+    at = _check_move_time(finding, data.get("at"), now)
     move = lifecycle.MOVES[data["action"]]
     from_status = finding.status
     to_status = lifecycle.check(move, user.role, from_status)
@@ -293,7 +299,8 @@ def apply_event(
             from_status=from_status,
             to_status=to_status,
             actor_id=user.id,
-            at=now,
+            at=at,
+            received_at=now,
             note=data.get("note", "").strip(),
             deadline=new_deadline,
             photos=list(data.get("photos") or []),
@@ -303,18 +310,33 @@ def apply_event(
         if new_deadline is not None:
             finding.deadline = new_deadline
         if to_status == "closed":
-            finding.closed_at = now
+            finding.closed_at = at
         elif from_status == "closed":
             finding.closed_at = None
         finding.updated_at = now
         finding.sync_seq = seq
         if data.get("enforcement"):
-            db.session.add(_enforcement(user, finding, data["enforcement"], now))
+            db.session.add(_enforcement(user, finding, data["enforcement"], at))
         # The UPDATE carries "AND version = <as read>": zero rows means someone else moved it.
         db.session.flush()
     except StaleDataError:
         raise Conflict("该问题刚被其他人处理，请刷新后重试") from None
     return event
+
+
+# A phone's clock may run a little ahead of the server's.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def _check_move_time(finding: Finding, at: datetime | None, now: datetime) -> datetime:
+    """When the move happened: the phone's time if it sent one, else its receipt."""
+    if at is None:
+        return now
+    if at > now + CLOCK_SKEW:
+        raise Invalid("操作时间晚于当前时间，请检查手机时间", fields={"at": ["不能晚于当前时间"]})
+    if at < finding.found_at:
+        raise Invalid("操作时间早于发现问题的时间", fields={"at": ["不能早于发现问题的时间"]})
+    return at
 
 
 def _check_new_deadline(current: date | None, new: date, today: date) -> None:

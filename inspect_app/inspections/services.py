@@ -20,6 +20,7 @@ unit of work, and its answer is built from what was written.
 
 import hashlib
 import json
+from datetime import datetime
 
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -387,7 +388,7 @@ def _replace_draft(
     for body, row in kept:
         finding = _finding_row(body, data, campaign, items, district, inspected_on)
         status = finding["status"]
-        closed_at = (row.closed_at or now) if status == "closed" else None
+        closed_at = (row.closed_at or done_time(data)) if status == "closed" else None
         updates.append(
             {f"v_{name}": finding[name] for name in _KEPT_COLUMNS if name in finding}
             | {
@@ -399,7 +400,7 @@ def _replace_draft(
             }
         )
         seq += 1
-        events.extend(_status_events(row, finding, body, user, now))
+        events.extend(_status_events(row, finding, body, data, user, now))
         photos.extend(
             {"finding_id": row.id, "sha256": sha, "position": i}
             for i, sha in enumerate(body["photos"])
@@ -418,7 +419,8 @@ def _replace_draft(
             }
         )
         seq += 1
-        events.append(_event(row.id, "withdraw", row.status, "voided", user, now, WITHDRAWN_NOTE))
+        when = (done_time(data), now)
+        events.append(_event(row.id, "withdraw", row.status, "voided", user, when, WITHDRAWN_NOTE))
     if updates:
         connection.execute(_UPDATE_FINDINGS, updates)
         connection.execute(_DELETE_FINDING_PHOTOS, {"finding_ids": [row.id for _, row in kept]})
@@ -439,38 +441,54 @@ def _replace_draft(
     }
 
 
-def _event(finding_id, action, from_status, to_status, user, now, note, deadline=None, photos=()):
+def found_time(data: dict) -> datetime:
+    """When the inspection's findings were found, per the phone: the inspection's start."""
+    return data["started_at"]
+
+
+def done_time(data: dict) -> datetime:
+    """When the inspection was done, per the phone: what it settled (立行立改) it settled
+    by then. Its end, or its start when the phone gave no end."""
+    return data.get("finished_at") or data["started_at"]
+
+
+def _event(finding_id, action, from_status, to_status, user, when, note, deadline=None, photos=()):
+    """An event row; ``when`` is (happened at per the phone, received at by the server)."""
+    at, received_at = when
     return {
         "finding_id": finding_id,
         "action": action,
         "from_status": from_status,
         "to_status": to_status,
         "actor_id": user.id,
-        "at": now,
+        "at": at,
+        "received_at": received_at,
         "note": note,
         "deadline": deadline,
         "photos": list(photos),
     }
 
 
-def _status_events(row, finding: dict, body: dict, user: User, now) -> list[dict]:
+def _status_events(row, finding: dict, body: dict, data: dict, user: User, now) -> list[dict]:
     """The events that take a kept finding from its stored status to the new body's."""
     events = []
     status = row.status
     if status == finding["status"]:
         return events
+    # The phone changed the draft: what it changed happened by the inspection's end.
+    when = (done_time(data), now)
     if status == "voided":
         # Withdrawn by an earlier replacement, back in this one.
         events.append(
-            _event(row.id, "record", status, "open", user, now, RESTORED_NOTE, finding["deadline"])
+            _event(row.id, "record", status, "open", user, when, RESTORED_NOTE, finding["deadline"])
         )
         status = "open"
     if finding["status"] == "closed":
-        fixed = _event(row.id, "fix_on_spot", status, "closed", user, now, "立行立改")
+        fixed = _event(row.id, "fix_on_spot", status, "closed", user, when, "立行立改")
         events.append(fixed | {"photos": list(body["photos"])})
     elif status == "closed":
         events.append(
-            _event(row.id, "record", status, "open", user, now, REVISED_NOTE, finding["deadline"])
+            _event(row.id, "record", status, "open", user, when, REVISED_NOTE, finding["deadline"])
         )
     return events
 
@@ -561,7 +579,7 @@ def _finding_row(body: dict, data: dict, campaign, items, district: str, inspect
         # 立行立改: fixed while the inspector watched, proven by the photos.
         "status": "closed" if fixed else "open",
         "responsible_department": body["responsible_department"] or item.lead_department,
-        "found_at": data["started_at"],
+        "found_at": found_time(data),
     }
 
 
@@ -580,7 +598,7 @@ def _store_findings(
                 "uuid": str(body["id"]),
                 "inspection_id": inspection_id,
                 **_finding_row(body, data, campaign, items, district, inspected_on),
-                "closed_at": now if fixed else None,
+                "closed_at": done_time(data) if fixed else None,
                 "created_at": now,
                 "updated_at": now,
                 "sync_seq": first_seq + position,
@@ -590,34 +608,25 @@ def _store_findings(
     ids = connection.execute(_INSERT_FINDINGS, rows).scalars().all()
     events = []
     photos = []
+    # The phone's times, however long after the inspection it synced; ``now`` is the receipt.
+    found, done = (found_time(data), now), (done_time(data), now)
     for finding_id, body, row in zip(ids, bodies, rows, strict=True):
+        # The original deadline, so the history shows it before any extension.
         events.append(
-            {
-                "finding_id": finding_id,
-                "action": "record",
-                "from_status": None,
-                "to_status": "open",
-                "actor_id": user.id,
-                "at": now,
-                "note": "现场检查发现",
-                # The original deadline, so the history shows it before any extension.
-                "deadline": row["deadline"],
-                "photos": [],
-            }
+            _event(finding_id, "record", None, "open", user, found, "现场检查发现", row["deadline"])
         )
         if body["fixed_on_spot"]:
             events.append(
-                {
-                    "finding_id": finding_id,
-                    "action": "fix_on_spot",
-                    "from_status": "open",
-                    "to_status": "closed",
-                    "actor_id": user.id,
-                    "at": now,
-                    "note": "立行立改",
-                    "deadline": None,
-                    "photos": list(body["photos"]),
-                }
+                _event(
+                    finding_id,
+                    "fix_on_spot",
+                    "open",
+                    "closed",
+                    user,
+                    done,
+                    "立行立改",
+                    photos=body["photos"],
+                )
             )
         photos.extend(
             {"finding_id": finding_id, "sha256": sha, "position": i}
