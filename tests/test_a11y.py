@@ -178,3 +178,32 @@ def test_keyboard_walk_reports_a_trap_free_page_without_problems(page):
     )
     result = keyboard_walk(page)
     assert result == {"reached": 3, "unreachable": [], "noIndicator": []}
+
+
+@pytest.mark.parametrize(
+    "markup",
+    [
+        # A department name cut off by an ellipsis, by hidden overflow, or running out.
+        '<p style="width:90px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis">'
+        "市工业信息化和科技局</p>",
+        '<div style="width:90px;white-space:nowrap;overflow:hidden">市工业信息化和科技局</div>',
+        '<p style="width:90px;white-space:nowrap">市工业信息化和科技局</p>',
+        # A search box too narrow for its example, a value, a chosen option.
+        '<input aria-label="站点名称" placeholder="例如：江源路加油站" style="width:90px">',
+        '<input aria-label="站点名称" value="格尔木市昆仑路加油站" style="width:90px">',
+        '<select aria-label="责任单位" style="width:120px">'
+        "<option>市工业信息化和科技局</option></select>",
+    ],
+)
+def test_clipped_text_is_reported(page, markup):
+    assert rules_of(page, f"<main><h1>x</h1>{markup}</main>") == ["clipped"]
+
+
+def test_text_that_wraps_or_fits_is_not_clipped(page):
+    body = (
+        '<main><h1>x</h1><p style="width:90px">市工业信息化和科技局</p>'
+        '<input aria-label="站点名称" placeholder="例如：江源路加油站" style="width:100%">'
+        '<select aria-label="区域" style="width:200px"><option>东城区</option></select>'
+        "<p><span>行内文字</span> 不计宽度</p></main>"
+    )
+    assert rules_of(page, body) == []

@@ -21,6 +21,7 @@ import io
 import re
 import subprocess
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
@@ -202,7 +203,10 @@ def test_overview_and_campaign_page_agree_with_the_statistics_api(client, login,
     assert figures["整改率"] == "20.0%" and figures["逾期"] == "4"
 
     campaign = client.get(f"/dashboard/campaigns/{CAMPAIGN}").text
-    bars = re.findall(r'class="bar-label">([^<]+)</text>', campaign)
+    bars = [
+        re.sub(r"<[^>]+>", "", label)
+        for label in re.findall(r'class="bar-label">(.*?)</text>', campaign)
+    ]
     assert bars[:2] == ["东城区", "西城区"] and "郭勒木德镇" not in campaign
     assert "东城区 33% (1/3)" in campaign  # the chart's text alternative
 
@@ -321,6 +325,120 @@ def test_a_team_lead_approves_and_rejects_with_a_note(app, client, data):
 
     again = review(client, data["a3"], "approve")
     assert "当前状态为「已销号」" in again.text
+
+
+def article_of(page: str, finding_id: int) -> str:
+    """The <article> of one finding on a site page."""
+    start = page.index(f'<article id="finding-{finding_id}"')
+    return page[start : page.index("</article>", start)]
+
+
+def test_a_review_answers_next_to_its_finding_not_at_the_top(client, data):
+    web_login(client, "lead")
+    page = client.get(f"/dashboard/findings/{data['a3']}", follow_redirects=True).text
+    token = CSRF.search(page).group(1)
+    sent = client.post(
+        f"/dashboard/findings/{data['a3']}/review",
+        data={"csrf_token": token, "action": "reject", "note": "   "},
+    )
+    # Back to the finding's review, not to the top of the page.
+    assert sent.headers["Location"].endswith(f"#finding-{data['a3']}-notice")
+    page = client.get(sent.headers["Location"]).text
+    top = page[: page.index("<h1>")]
+    assert "复查意见" not in top and 'role="alert"' not in top
+    article = article_of(page, data["a3"])
+    alert = re.search(
+        r'<p id="([^"]+)" class="flash flash-alert" role="alert"[^>]*>([^<]+)', article
+    )
+    assert alert and "需填写复查意见" in alert.group(2)
+    assert "autofocus" in alert.group(0)  # focus moves to it: a screen reader reads it
+    textarea = re.search(r"<textarea[^>]*>", article).group(0)
+    assert 'aria-invalid="true"' in textarea and f'aria-describedby="{alert.group(1)}"' in textarea
+    # Shown once: a reload shows the finding without it.
+    assert 'role="alert"' not in client.get(f"/dashboard/sites/{data['sites']['A']}").text
+
+    # The confirmation too is given where the review was made, and the filter is kept.
+    approved = client.post(
+        f"/dashboard/findings/{data['a3']}/review",
+        data={"csrf_token": token, "action": "approve", "campaign": CAMPAIGN},
+    )
+    assert f"campaign={CAMPAIGN}" in approved.headers["Location"]
+    page = client.get(approved.headers["Location"]).text
+    assert 'role="status"' not in page[: page.index("<h1>")]
+    assert "已通过复查，问题已销号" in article_of(page, data["a3"])
+
+
+def test_a_refused_review_keeps_the_note_typed(client, data):
+    web_login(client, "lead")
+    review(client, data["a3"], "approve")
+    page = review(client, data["a3"], "reject", "灭火器仍未配齐").text
+    article = article_of(page, data["a3"])
+    assert "当前状态为「已销号」" in article and 'role="alert"' in article
+    assert "需填写" not in article
+
+
+def test_the_history_gives_when_it_was_found_and_when_it_was_uploaded(client, data):
+    """The factory's finding was found on 12 May 2025 at 09:30 and reached the server today."""
+    web_login(client, "lead")
+    page = client.get(f"/dashboard/sites/{data['sites']['A']}").text
+    first = re.search(r'<ol class="history">\s*<li>(.*?)</li>', article_of(page, data["a1"]), re.S)
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", first.group(1))).strip()
+    today = datetime.now(UTC).astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d")
+    assert text.startswith("2025-05-12 09:30 现场发现"), text
+    assert f"上传时间 {today}" in text, text
+
+
+def test_an_event_received_when_it_happened_shows_one_time(app, client, data):
+    web_login(client, "lead")
+    review(client, data["b2"], "reject", "灭火器仍未配齐")
+    page = client.get(f"/dashboard/sites/{data['sites']['B']}").text
+    last = re.findall(r"<li>(.*?)</li>", article_of(page, data["b2"]), re.S)[-1]
+    assert "驳回" in last and "上传时间" not in last
+
+
+def test_department_names_are_wrapped_in_the_chart_never_cut(client, factory, data):
+    with factory.app.app_context():
+        office = db.session.scalar(select(User.id).where(User.username == "office"))
+    inspection = factory.inspection(data["sites"]["A"], office)
+    long_name = "市工业信息化和科技局"
+    factory.finding(inspection, department=long_name)
+    web_login(client, "lead")
+    page = client.get(f"/dashboard/campaigns/{CAMPAIGN}").text
+    labels = [
+        re.findall(r"<tspan[^>]*>([^<]*)</tspan>", label)
+        for label in re.findall(r'class="bar-label">(.*?)</text>', page)
+    ]
+    assert [long_name[:5], long_name[5:]] in labels, labels
+    assert "…" not in "".join(line for label in labels for line in label)
+
+
+def test_an_unknown_address_keeps_the_navigation_for_a_logged_in_user(client, data):
+    visitor = client.get("/dashboard/no-such-page")
+    assert visitor.status_code == 404 and "返回登录" in visitor.text
+    assert 'aria-label="主导航"' not in visitor.text
+    web_login(client, "lead")
+    for url in ("/dashboard/no-such-page", "/dashboard/sites/99999999999"):
+        page = client.get(url)
+        assert page.status_code == 404, url
+        nav = page.text[page.text.index('<nav aria-label="主导航">') :]
+        assert ">总览</a>" in nav and ">退出</button>" in nav and "lead 姓名" in nav
+        assert '<a href="/dashboard/">返回首页（整改总览）</a>' in page.text
+        assert "返回登录" not in page.text
+
+
+def test_the_favicon_is_served_where_browsers_look_for_it(client, data):
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.mimetype == "image/vnd.microsoft.icon"
+    assert icon.data[:4] == b"\x00\x00\x01\x00"  # an ICO file's header
+    assert "Set-Cookie" not in icon.headers
+    icon.close()
+    page = client.get("/dashboard/login").text
+    links = re.findall(r'<link rel="icon" href="([^"]+)"', page)
+    assert "/favicon.ico" in links
+    for href in links:
+        response = client.get(href)
+        assert response.status_code == 200 and response.mimetype.startswith("image/"), href
+        response.close()
 
 
 def test_review_forms_appear_only_on_findings_awaiting_review(client, data):

@@ -14,13 +14,20 @@ LABEL_WIDTH = 128
 VALUE_WIDTH = 92
 ROW_HEIGHT = 26
 BAR_HEIGHT = 14
-MAX_LABEL_CHARS = 9
+# Labels are never cut short: a name wider than its column (市工业信息化和科技局) is
+# wrapped onto more lines, the row growing to hold them. Widths in em of the 13-unit label
+# font: a Chinese character is one, a Latin letter or digit about half.
+LABEL_EMS = 9.0
+LINE_HEIGHT = 15
+# Not at the start of a line (Chinese line-breaking rules): closing brackets, punctuation.
+NO_LINE_START = set("）】」』》〉、，。；：！？)]}.,;:!?%")
+NO_LINE_END = set("（【「『《〈([{")
 
 
 @dataclass(frozen=True)
 class Bar:
     label: str
-    short_label: str
+    label_lines: list[tuple[str, float]]  # (text, baseline y) of each line of the label
     y: float
     width: float
     value_text: str
@@ -47,33 +54,80 @@ def _tone(value: float | None) -> str:
     return "poor"
 
 
-def _shorten(label: str) -> str:
-    return label if len(label) <= MAX_LABEL_CHARS else label[: MAX_LABEL_CHARS - 1] + "…"
+def _ems(char: str) -> float:
+    return 0.55 if ord(char) < 0x2E80 else 1.0
+
+
+def wrap_label(label: str, width: float = LABEL_EMS) -> list[str]:
+    """The label in lines of at most ``width`` em, every character kept, lines balanced.
+
+    As few lines as the width allows, of about equal length: 市工业信息 / 化和科技局,
+    not 市工业信息化和科技 / 局.
+    """
+    lines = _greedy(label, width)
+    if len(lines) > 1:
+        even = sum(_ems(c) for c in label) / len(lines)
+        while even < width:
+            balanced = _greedy(label, even)
+            if len(balanced) <= len(lines):
+                return balanced
+            even += 0.5
+    return lines
+
+
+def _greedy(label: str, width: float) -> list[str]:
+    lines: list[str] = []
+    line, used = "", 0.0
+    for char in label:
+        if line and used + _ems(char) > width:
+            cut = len(line)
+            # Keep a closing mark with what it closes, an opening one with what it opens.
+            if char in NO_LINE_START and cut > 1:
+                cut -= 1
+            while cut > 1 and line[cut - 1] in NO_LINE_END:
+                cut -= 1
+            lines.append(line[:cut])
+            line = line[cut:]
+            used = sum(_ems(c) for c in line)
+        line += char
+        used += _ems(char)
+    if line or not lines:
+        lines.append(line)
+    return lines
 
 
 def rate_bars(rows: list[dict]) -> BarChart:
     """Horizontal bars of the rectification rate, one per row of campaign_stats."""
     bar_area = WIDTH - LABEL_WIDTH - VALUE_WIDTH
     bars = []
-    for i, row in enumerate(rows):
+    top = 0.0
+    for row in rows:
         value = row["rectification_rate"]
         if value is None:
             text = "无问题"
         else:
             text = f"{value * 100:.0f}% ({row['rectified']}/{row['findings']})"
+        lines = wrap_label(row["label"])
+        height = max(ROW_HEIGHT, len(lines) * LINE_HEIGHT + 10)
+        middle = top + height / 2 + 3  # the bar's centre; the label's lines around it
+        bar_y = middle - BAR_HEIGHT / 2
+        first = middle + 4.5 - (len(lines) - 1) * LINE_HEIGHT / 2
         bars.append(
             Bar(
                 label=row["label"],
-                short_label=_shorten(row["label"]),
-                y=i * ROW_HEIGHT + 6,
+                label_lines=[
+                    (line, round(first + k * LINE_HEIGHT, 1)) for k, line in enumerate(lines)
+                ],
+                y=round(bar_y, 1),
                 width=round((value or 0) * bar_area, 1),
                 value_text=text,
                 tone=_tone(value),
             )
         )
+        top += height
     return BarChart(
         width=WIDTH,
-        height=max(len(bars), 1) * ROW_HEIGHT + 8,
+        height=round(max(top, ROW_HEIGHT) + 8),
         label_width=LABEL_WIDTH,
         bar_area=bar_area,
         bar_height=BAR_HEIGHT,

@@ -8,13 +8,16 @@ as the API do the work, with the same scope and rules; these views only read for
 and render templates.
 """
 
+import re
 from datetime import UTC, datetime
+from pathlib import Path
 
 from flask import (
     Blueprint,
     current_app,
     flash,
     g,
+    get_flashed_messages,
     redirect,
     render_template,
     request,
@@ -57,6 +60,7 @@ from inspect_app.web.session import (
     CsrfFailure,
     check_csrf,
     csrf_token,
+    load_user,
     log_in,
     log_out,
     login_required,
@@ -140,7 +144,13 @@ def error_page(status: int, message: str):
 
 
 def _error_page(status: int, title: str, message: str):
-    page = render_template("web/error.html", title=title, message=message)
+    if "current_user" not in g and status < 500:
+        # An address no view answers (404, 405) ran no login_required: a logged-in user
+        # still gets the navigation and the way home. Not after a 500: the database
+        # session may be what failed.
+        g.current_user = load_user()
+    # Outside the blueprint's routes (an unknown address) its context processor does not run.
+    page = render_template("web/error.html", title=title, message=message, **_helpers())
     response = current_app.response_class(page, status=status, mimetype="text/html")
     response.headers["Cache-Control"] = "private, no-store"
     return response
@@ -364,7 +374,40 @@ def site(site_id):
         campaign_code=campaign_code,
         today=today,
         may_review=user.role in lifecycle.REVIEWERS,
+        notices=finding_notices(),
+        notice_anchor=notice_anchor,
     )
+
+
+# A form about one finding answers next to that finding, not at the top of the page the
+# user was sent back to: its outcome goes into the session as a flash message whose
+# category names the finding, the site page puts it where the form is (role alert or
+# status, focused), and the redirect's anchor scrolls there.
+FINDING_NOTICE = re.compile(r"(alert|status|note):finding-(\d+)")
+
+
+def tell_about_finding(finding_id: int, kind: str, message: str) -> None:
+    """Keep the outcome of a form about a finding for the page it comes back to."""
+    flash(message, f"{kind}:finding-{finding_id}")
+
+
+def finding_notices() -> dict[int, dict]:
+    """The outcomes kept for this page, by finding: {kind, message, note}."""
+    notices: dict[int, dict] = {}
+    for category, message in get_flashed_messages(with_categories=True):
+        matched = FINDING_NOTICE.fullmatch(category)
+        if matched:
+            kind, finding_id = matched.group(1), int(matched.group(2))
+            notices.setdefault(finding_id, {"kind": None, "message": "", "note": ""})
+            if kind == "note":
+                notices[finding_id]["note"] = message
+            else:
+                notices[finding_id].update(kind=kind, message=message)
+    return notices
+
+
+def notice_anchor(finding_id: int) -> str:
+    return f"finding-{finding_id}-notice"
 
 
 @bp.route("/findings/<int:finding_id>/review", methods=["POST"])
@@ -373,7 +416,11 @@ def review(finding_id):
     """Approve (销号) or reject a reported rectification, with the API's rules."""
     user = g.current_user
     found = findings.visible_finding(user, str(finding_id), for_update=True)
-    back = url_for("web.site", site_id=found.site_id) + f"#finding-{found.id}"
+    campaign_code = request.form.get("campaign") or None
+    back = (
+        url_for("web.site", site_id=found.site_id, campaign=campaign_code)
+        + f"#{notice_anchor(found.id)}"
+    )
     action = request.form.get("action", "")
     note = request.form.get("note", "").strip()
     move = lifecycle.MOVES.get(action) if action in ("approve", "reject") else None
@@ -392,10 +439,23 @@ def review(finding_id):
             db.session.rollback()
             problem = error.message
     if problem is not None:
-        flash(problem, "alert")
+        tell_about_finding(found.id, "alert", problem)
+        if note:
+            tell_about_finding(found.id, "note", note[:MAX_NOTE])  # not typed again
         return redirect(back)
-    flash("已通过复查，问题已销号" if action == "approve" else "已退回整改", "status")
+    done = "已通过复查，问题已销号" if action == "approve" else "已退回整改"
+    tell_about_finding(found.id, "status", done)
     return redirect(back)
+
+
+def favicon():
+    """The dashboard's icon at the root address, where browsers ask for it by themselves."""
+    return send_file(
+        Path(bp.static_folder) / "favicon.ico", mimetype="image/vnd.microsoft.icon", max_age=86400
+    )
+
+
+bp.record_once(lambda state: state.app.add_url_rule("/favicon.ico", "favicon", favicon))
 
 
 @bp.route("/photos/<sha256>")

@@ -9,7 +9,10 @@
 - ``headings``: exactly one h1, the first heading is the h1, no level skipped going down;
 - ``contrast``: text against the first non-transparent background up its ancestors is at
   least 4.5:1, or 3:1 for large text (24px, or bold and 18.66px);
-- ``name``: every link, button and ``role="img"`` has an accessible name.
+- ``name``: every link, button and ``role="img"`` has an accessible name;
+- ``clipped``: no text is cut off: no element with text of its own is wider inside than
+  its box (``scrollWidth > clientWidth``: an ellipsis, hidden overflow, text running
+  out), and the placeholder, value or chosen option of a control fits the control.
 
 ``keyboard_walk(page)`` presses Tab through the page and reports interactive elements Tab
 never reaches and focused elements that look no different from unfocused ones.
@@ -246,6 +249,42 @@ AUDIT_JS = r"""
     checkContrast(el, getComputedStyle(el).color, 'control text');
     if (el.getAttribute('placeholder')) {
       checkContrast(el, getComputedStyle(el, '::placeholder').color, 'placeholder');
+    }
+  }
+  // clipped: text wider than the box that shows it
+  const ownText = (el) => [...el.childNodes]
+    .some((n) => n.nodeType === 3 && n.textContent.trim());
+  for (const el of document.querySelectorAll('body *')) {
+    if (el instanceof SVGElement || !ownText(el) || !rendered(el)) continue;
+    if (['SCRIPT', 'STYLE', 'TEXTAREA', 'SELECT', 'OPTION'].includes(el.tagName)) continue;
+    // A box of a pixel or less is visually hidden on purpose (for screen readers only).
+    if (el.clientWidth <= 1 || el.clientHeight <= 1) continue;
+    if (el.scrollWidth > el.clientWidth + 1) {
+      report('clipped', el, `text ${el.scrollWidth}px wide in a box of ${el.clientWidth}px`);
+    }
+  }
+  const measure = document.createElement('canvas').getContext('2d');
+  const fits = (el, text, reserve) => {
+    const style = getComputedStyle(el);
+    measure.font = `${style.fontStyle} ${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+    const room = el.clientWidth - parseFloat(style.paddingLeft) -
+      parseFloat(style.paddingRight) - reserve;
+    return measure.measureText(text).width <= room + 0.5;
+  };
+  for (const el of document.querySelectorAll('input, select')) {
+    if (!rendered(el) || ['hidden', 'checkbox', 'radio', 'range', 'color', 'file', 'image']
+        .includes(el.type)) continue;
+    if (el.tagName === 'SELECT') {
+      // The arrow of a drop-down takes about 20px of its content box in Chromium.
+      const chosen = el.selectedOptions[0];
+      if (chosen && !fits(el, chosen.textContent.trim(), 20)) {
+        report('clipped', el, `the chosen option "${chosen.textContent.trim()}" is cut off`);
+      }
+      continue;
+    }
+    const search = el.type === 'search' ? 20 : 0;  // room for the clear button
+    for (const [what, text] of [['placeholder', el.placeholder], ['value', el.value]]) {
+      if (text && !fits(el, text, search)) report('clipped', el, `the ${what} is cut off`);
     }
   }
   return problems;
