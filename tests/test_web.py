@@ -351,7 +351,8 @@ def test_a_review_answers_next_to_its_finding_not_at_the_top(client, data):
         r'<p id="([^"]+)" class="flash flash-alert" role="alert"[^>]*>([^<]+)', article
     )
     assert alert and "需填写复查意见" in alert.group(2)
-    assert "autofocus" in alert.group(0)  # focus moves to it: a screen reader reads it
+    # The redirect's anchor is the message itself, focusable: the browser focuses it.
+    assert alert.group(1) == f"finding-{data['a3']}-notice" and 'tabindex="-1"' in alert.group(0)
     textarea = re.search(r"<textarea[^>]*>", article).group(0)
     assert 'aria-invalid="true"' in textarea and f'aria-describedby="{alert.group(1)}"' in textarea
     # Shown once: a reload shows the finding without it.

@@ -759,3 +759,133 @@ def test_session_cookie_and_logout(browse, demo):
     replay.context.add_cookies([session])
     replay.goto(f"{demo.base}/dashboard/")
     assert urlsplit(replay.url).path == "/dashboard/login"
+
+
+# ---------------------------------------------------------------------------
+# 9. On data made with the test factories (issue 13): a server on the test's database
+
+
+FACTORY_LEAD = "lead"
+LONG_DEPARTMENT = "市工业信息化和科技局"
+
+
+@pytest.fixture
+def made(app, make_user, tmp_path, database_url, media_dir):
+    """``inspect-app serve`` on this test's database, holding a site whose finding to review
+    comes after several others (far down the page), and a department with a long name."""
+    from tests.factories import Factory
+    from tests.support.server import Server
+
+    factory = Factory(app)
+    lead = make_user(FACTORY_LEAD, "team_lead", ["东城区"])
+    site = factory.site("格尔木市昆仑路加油站", "东城区")
+    inspection = factory.inspection(site, lead)
+    for item in ("T-01", "T-02", "T-03", "T-01", "T-02"):
+        factory.finding(inspection, item=item, department=LONG_DEPARTMENT)
+    pending = factory.finding(inspection, item="T-03", status="pending_review")
+    server = Server(database_url, media_dir, tmp_path / "instance").start()
+    yield {"base": server.base, "site": site, "pending": pending}
+    server.stop()
+
+
+def open_as_lead(chromium, base: str, width: int = 390):
+    context = chromium.new_context(
+        base_url=base,
+        locale="zh-CN",
+        viewport={"width": width, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+        device_scale_factor=2,
+    )
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    assert log_in(page, base, FACTORY_LEAD, "password123").status == 302
+    return context, page
+
+
+def box(locator) -> dict:
+    return locator.evaluate(
+        "el => { const r = el.getBoundingClientRect();"
+        " return {top: r.top, bottom: r.bottom, left: r.left, right: r.right, vh: innerHeight}; }"
+    )
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_reject_without_a_note_is_told_beside_the_finding(chromium, made):
+    context, page = open_as_lead(chromium, made["base"])
+    try:
+        page.goto(f"/dashboard/sites/{made['site']}")
+        article = page.locator(f"article#finding-{made['pending']}")
+        article.get_by_role("button", name="退回整改").scroll_into_view_if_needed()
+        with page.expect_navigation():
+            article.get_by_role("button", name="退回整改").tap()
+        alert = page.get_by_role("alert")
+        expect(alert).to_contain_text("复查意见")
+        article = page.locator(f"article#finding-{made['pending']}")
+        shown, around, heading = box(alert), box(article), box(article.locator("h3"))
+        # Inside the finding's card, below its title, on the screen the user looks at.
+        assert around["top"] <= heading["top"] < shown["top"] < around["bottom"], (shown, around)
+        assert 0 <= shown["top"] and shown["bottom"] <= shown["vh"], shown
+        # Far from the top of the page, where it used to be.
+        assert page.evaluate("window.scrollY") > 400
+        assert page.locator("main > .flash").count() == 0
+        # Focus is on it (a screen reader reads it); the note box is marked and linked to it.
+        expect(alert).to_be_focused()
+        note = article.get_by_label("复查意见")
+        assert note.get_attribute("aria-invalid") == "true"
+        assert note.get_attribute("aria-describedby") == alert.get_attribute("id")
+        assert "待复查" in article.inner_text()
+        shot(page, "phone-reject-without-note", full_page=False)
+        assert_accessible(page)
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("width", [360, 390, 414])
+def test_no_text_is_cut_off_on_a_phone(chromium, made, width):
+    from tests.factories import CAMPAIGN
+
+    context, page = open_as_lead(chromium, made["base"], width)
+    try:
+        campaign = f"/dashboard/campaigns/{CAMPAIGN}"
+        pages = {
+            "campaign": campaign,
+            "overdue": f"{campaign}/overdue?department={quote(LONG_DEPARTMENT)}",
+            "sites": "/dashboard/sites",
+            "site": f"/dashboard/sites/{made['site']}",
+            "not-found": "/dashboard/no-such-page",
+        }
+        for name, url in pages.items():
+            page.goto(url)
+            shot(page, f"phone{width}-{name}")
+            assert_accessible(page)  # with the rule "clipped"
+        # The 404 of a logged-in user keeps the navigation and leads home.
+        header = page.locator("header")
+        assert header.get_by_role("link", name="总览").count() == 1
+        assert header.get_by_role("button", name="退出").count() == 1
+        page.get_by_role("link", name="返回首页（整改总览）").click()
+        assert page.locator("main h1").inner_text() == "整改总览"
+
+        # Chart labels are whole names, every line inside the chart.
+        page.goto(pages["campaign"])
+        labels = page.evaluate(
+            """() => [...document.querySelectorAll('text.bar-label')].map(t => {
+                const b = t.getBBox(), view = t.ownerSVGElement.viewBox.baseVal;
+                return {text: t.textContent, inside: b.x >= 0 && b.y >= 0
+                    && b.x + b.width <= view.width && b.y + b.height <= view.height};
+            })"""
+        )
+        assert {"text": LONG_DEPARTMENT, "inside": True} in labels, labels
+        assert all(label["inside"] and "…" not in label["text"] for label in labels), labels
+        # The search box's example is whole.
+        page.goto(pages["sites"])
+        placeholder = page.locator("#q")
+        assert placeholder.evaluate(
+            """el => { const c = document.createElement('canvas').getContext('2d');
+                const s = getComputedStyle(el); c.font = `${s.fontSize} ${s.fontFamily}`;
+                return c.measureText(el.placeholder).width
+                    <= el.clientWidth - parseFloat(s.paddingLeft) - parseFloat(s.paddingRight); }"""
+        )
+    finally:
+        context.close()
