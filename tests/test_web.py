@@ -21,7 +21,6 @@ import io
 import re
 import subprocess
 from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
@@ -378,15 +377,23 @@ def test_a_refused_review_keeps_the_note_typed(client, data):
     assert "需填写" not in article
 
 
-def test_the_history_gives_when_it_was_found_and_when_it_was_uploaded(client, data):
-    """The factory's finding was found on 12 May 2025 at 09:30 and reached the server today."""
+def test_the_history_gives_when_it_was_found_and_when_it_was_uploaded(app, client, data):
+    """Found on 12 May 2025 at 09:30 (the factory's inspection), synced a day later."""
+    with app.app_context():
+        record = db.session.scalar(
+            select(RectificationEvent).where(
+                RectificationEvent.finding_id == data["a1"], RectificationEvent.action == "record"
+            )
+        )
+        assert record.received_at == record.at  # written without a receipt: one time
+        record.received_at = datetime(2025, 5, 13, 4, 40, tzinfo=UTC)  # 12:40 in Golmud
+        db.session.commit()
     web_login(client, "lead")
     page = client.get(f"/dashboard/sites/{data['sites']['A']}").text
     first = re.search(r'<ol class="history">\s*<li>(.*?)</li>', article_of(page, data["a1"]), re.S)
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", first.group(1))).strip()
-    today = datetime.now(UTC).astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d")
     assert text.startswith("2025-05-12 09:30 现场发现"), text
-    assert f"上传时间 {today}" in text, text
+    assert "上传时间 2025-05-13 12:40" in text, text
 
 
 def test_an_event_received_when_it_happened_shows_one_time(app, client, data):

@@ -92,13 +92,19 @@ class FindingPhoto(db.Model):
     finding: Mapped[Finding] = relationship(back_populates="photos")
 
 
+def _received_when_made(context) -> datetime:
+    """An event written without its receipt was received when it happened (the demo's
+    history, records brought in); what the server receives says so (services)."""
+    return context.get_current_parameters().get("at") or utcnow()
+
+
 class RectificationEvent(db.Model):
     """RectificationEvent — 整改记录: one move of a finding; append-only, never updated.
 
     ``at`` is when the move happened: for what a phone made offline (a finding recorded
     or fixed on the spot during an inspection, a move sent with its own time) the
     phone's time, which may be days before it reached the server; ``received_at`` is
-    when the server received it (上传时间).
+    when the server received it (上传时间), set by the services that write events.
     """
 
     __tablename__ = "rectification_events"
@@ -110,7 +116,7 @@ class RectificationEvent(db.Model):
     to_status: Mapped[str] = mapped_column(String(16))
     actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_received_when_made)
     note: Mapped[str] = mapped_column(Text, default="")
     deadline: Mapped[date | None] = mapped_column(Date)
     photos: Mapped[list[str]] = mapped_column(JSONType, default=list)
