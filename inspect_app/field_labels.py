@@ -46,6 +46,7 @@ FIELD_LABELS: dict[str, str] = {
     "client_uuid": "登记编号",
     # rectification (整改) and enforcement (执法措施)
     "action": "整改操作",
+    "at": "操作时间",
     "enforcement": "执法措施",
     "kind": "执法措施类型",
     "fine_yuan": "罚款金额",
