@@ -387,9 +387,13 @@ def _demo_photos(photos_dir, media_dir, users: dict[str, User]) -> dict[str, str
             received = store.receive(sha, stream, total=len(data), max_bytes=len(data))
         try:
             uploader = users["insp_plateau" if name == SNOW else "insp_south"]
-            record_photo(store, received, uploader, whole=True)
+            photo, _ = record_photo(store, received, uploader, whole=True)
         except Exception:  # noqa: BLE001 - a refused sample is simply not used
             continue
+        # The sample cameras dated these photos years before any campaign (2008): a
+        # report captioned 拍摄时间 2008 beside a 2025 inspection would mislead, so the
+        # demo keeps no taking time, as for a camera that recorded none.
+        photo.taken_at = None
         hashes[name] = sha
     db.session.flush()
     return hashes

@@ -206,6 +206,9 @@ def test_photos_are_real_photos_of_places_like_the_site(app, seeded):
     # Stored through the upload path: the uploader holds each photo.
     holders = set(db.session.scalars(select(PhotoHolder.sha256)))
     assert holders == {p.sha256 for p in stored}
+    # No caption dates a photo years before its inspection (the samples' EXIF says 2008).
+    first = db.session.scalar(select(func.min(Inspection.started_at)))
+    assert all(p.taken_at is None or p.taken_at >= first for p in stored)
 
 
 ROAD_MARKER = re.compile(r"(G\d+)线K(\d{3,4})\+(\d{3})")
