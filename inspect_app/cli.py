@@ -260,8 +260,7 @@ def checklists() -> None:
 @click.option("--prefix", default=None, help="Item code prefix, e.g. RO")
 def checklists_generate(notice, code, prefix) -> None:
     """Print a draft checklist YAML made from a notice text file."""
-    from inspect_app.campaigns.generator import dump_yaml, generate_checklist
-    from inspect_app.campaigns.notice import NoticeError, parse_notice
+    from checklists import NoticeError, dump_yaml, generate_checklist, parse_notice
 
     try:
         with open(notice, encoding="utf-8") as fh:

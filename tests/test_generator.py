@@ -5,14 +5,16 @@ from pathlib import Path
 
 import pytest
 
-from inspect_app.campaigns.checklist_file import read_checklist
-from inspect_app.campaigns.generator import (
+from checklists import (
+    NoticeError,
     checkable_units,
+    clean_text,
     derive_prefix,
     dump_yaml,
     generate_checklist,
+    parse_notice,
 )
-from inspect_app.campaigns.notice import NoticeError, clean_text, parse_notice
+from inspect_app.campaigns.checklist_file import read_checklist
 from inspect_app.domain import SITE_TYPES
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from inspect_app.campaigns.notice import NoticeError, clause_citation, clean_text, parse_notice
+from checklists import NoticeError, clause_citation, clean_text, parse_notice
 
 NOTICES = Path(__file__).resolve().parents[1].parent / "shared" / "campaigns"
 DATA = Path(__file__).resolve().parent / "data"

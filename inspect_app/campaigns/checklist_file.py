@@ -18,7 +18,7 @@ from pathlib import Path
 
 import yaml
 
-from inspect_app.campaigns.notice import NoticeError, clean_text
+from checklists import NoticeError, clean_text
 from inspect_app.domain import ANSWER_TYPES, SEVERITIES, SITE_TYPES
 
 __all__ = ["ChecklistFileError", "checklist_digest", "read_checklist"]

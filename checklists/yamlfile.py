@@ -1,0 +1,68 @@
+"""A draft checklist written as YAML in the layout of ``checklists/<code>.yaml``."""
+
+from __future__ import annotations
+
+import yaml
+
+# --------------------------------------------------------------------------- YAML
+
+
+class _Flow(dict):
+    """A mapping written on one line: ``{name: …, starts_on: …}``."""
+
+
+class _FlowList(list):
+    """A list written on one line: ``[加油站, 油库]``."""
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+def _represent_flow(dumper: yaml.SafeDumper, data: _Flow) -> yaml.Node:
+    return dumper.represent_mapping("tag:yaml.org,2002:map", data.items(), flow_style=True)
+
+
+def _represent_flow_list(dumper: yaml.SafeDumper, data: _FlowList) -> yaml.Node:
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=True)
+
+
+_Dumper.add_representer(_Flow, _represent_flow)
+_Dumper.add_representer(_FlowList, _represent_flow_list)
+
+_ITEM_ORDER = (
+    "code",
+    "section",
+    "clause",
+    "text",
+    "basis",
+    "lead_department",
+    "site_types",
+    "answer_type",
+    "default_severity",
+    "photo_required",
+)
+
+
+def dump_yaml(checklist: dict) -> str:
+    """The checklist as YAML in the layout of ``checklists/<code>.yaml``."""
+    campaign = dict(checklist["campaign"])
+    campaign["stages"] = [_Flow(s) for s in campaign.get("stages", [])]
+    campaign["departments"] = [_Flow(d) for d in campaign.get("departments", [])]
+    if "deadline_days" in campaign:
+        campaign["deadline_days"] = _Flow(campaign["deadline_days"])
+    items = []
+    for item in checklist["items"]:
+        ordered = {key: item[key] for key in _ITEM_ORDER if key in item}
+        ordered.update({k: v for k, v in item.items() if k not in ordered})
+        if isinstance(ordered.get("site_types"), list):
+            ordered["site_types"] = _FlowList(ordered["site_types"])
+        items.append(ordered)
+    return yaml.dump(
+        {"campaign": campaign, "items": items},
+        Dumper=_Dumper,
+        allow_unicode=True,
+        sort_keys=False,
+        width=10**6,
+        default_flow_style=False,
+    )
