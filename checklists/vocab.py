@@ -1,7 +1,8 @@
 """The words a checklist is written in: site types, answer type, deadlines, prefixes.
 
-The same values as ``inspect_app.domain`` (``tests/test_generator.py`` holds them
-equal); kept here so that this package imports nothing of the application.
+``inspect_app.domain`` takes its site types and deadlines from here, so the
+generator and the application speak one vocabulary while this package imports
+nothing of the application.
 """
 
 SITE_TYPES: tuple[str, ...] = (
@@ -30,3 +31,17 @@ KNOWN_PREFIXES = {
     "sand-gravel-2024": "SG",
     "placer-gold-2024": "PG",
 }
+
+# The keys of a checklist item, in the order a checklist file writes them.
+ITEM_KEYS = (
+    "code",
+    "section",
+    "clause",
+    "text",
+    "basis",
+    "lead_department",
+    "site_types",
+    "answer_type",
+    "default_severity",
+    "photo_required",
+)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import yaml
 
+from .vocab import ITEM_KEYS as _ITEM_ORDER
+
 # --------------------------------------------------------------------------- YAML
 
 
@@ -29,19 +31,6 @@ def _represent_flow_list(dumper: yaml.SafeDumper, data: _FlowList) -> yaml.Node:
 
 _Dumper.add_representer(_Flow, _represent_flow)
 _Dumper.add_representer(_FlowList, _represent_flow_list)
-
-_ITEM_ORDER = (
-    "code",
-    "section",
-    "clause",
-    "text",
-    "basis",
-    "lead_department",
-    "site_types",
-    "answer_type",
-    "default_severity",
-    "photo_required",
-)
 
 
 def dump_yaml(checklist: dict) -> str:
