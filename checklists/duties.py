@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .model import Clause, Department, NoticeError, _cn_numeral
+from .model import Clause, Department, _cn_numeral
 from .structure import _DIVISION_SECTION
 
 # ---------------------------------------------------------------------- departments
@@ -109,13 +109,18 @@ def _departments_from_notes(clauses: list[Clause]) -> list[Department]:
 
 # ---------------------------------------------------------------------- lead office
 
-_OFFICE_SEAT = re.compile(r"领导小组办公室(?:下)?设在(?P<dept>[^，,。；;]{2,30})")
+# Whatever the body is called (领导小组, 工作专班, 指挥部), its office is the lead office.
+_OFFICE_SEAT = re.compile(
+    r"(?:领导小组|工作专班|专班|指挥部|工作组)办公室(?:下)?设(?:在|于)(?P<dept>[^，,。；;]{2,30})"
+)
+MISSING_LEAD_OFFICE = "牵头单位（方案中应写明“领导小组办公室设在……”“专班办公室设在……”或“……牵头”）"
 _COORDINATOR = re.compile(r"(?P<dept>[\u4e00-\u9fff]{2,20}?)负责(?:指导和)?(?:综合)?(?:统筹)?协调")
 _REPORT_TO = re.compile(r"报(?:送)?(?:至)?(?P<dept>市[\u4e00-\u9fff]{2,20})")
 _UP_TO_SUFFIX = re.compile(r"^(.*" + _DEPT_SUFFIX + ")")
 
 
-def _find_lead_office(text: str, departments: list[Department], source: str, line: int) -> str:
+def _find_lead_office(text: str, departments: list[Department]) -> str | None:
+    """The office that runs the campaign, or None when the notice does not say."""
     for dept in departments:
         if dept.from_division and dept.duties.startswith("牵头"):
             return dept.name
@@ -128,9 +133,7 @@ def _find_lead_office(text: str, departments: list[Department], source: str, lin
         name = _UP_TO_SUFFIX.match(m["dept"]) if m else None
         if name:
             return _full_name(name.group(1), departments)
-    raise NoticeError(
-        source, line, "未能确定牵头单位：方案中应写明“领导小组办公室设在……”或“……牵头”"
-    )
+    return None
 
 
 def _full_name(name: str, departments: list[Department]) -> str:

@@ -79,17 +79,34 @@ class Clause:
 
 
 @dataclass
+class Attachment:
+    """A 附件 printed after the plan: its number, title and rows (tables as cells)."""
+
+    number: int
+    title: str
+    line: int
+    rows: list[tuple[str, tuple[str, ...] | None, int]] = field(default_factory=list)
+
+
+@dataclass
 class Notice:
     source: str
-    document_no: str
+    document_no: str  # "" when the notice shows none (then named in ``missing``)
     title: str
-    issued_on: date
+    issued_on: date | None
     lead_office: str
     stages: list[Stage]
     departments: list[Department]
     clauses: list[Clause]
     preamble: str
     text: str  # the cleaned notice, as clean_text() returns it
+    issuer: str = ""
+    addressees: str = ""
+    # The parts of a notice the reader looked for and did not find, one Chinese
+    # phrase each (发文字号…, 成文日期…, 牵头单位…): the draft names them.
+    missing: list[str] = field(default_factory=list)
+    # (title, paragraphs) of each 附件 printed after the plan.
+    attachments: list[Attachment] = field(default_factory=list)
 
     def walk(self) -> Iterator[Clause]:
         for clause in self.clauses:

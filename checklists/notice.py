@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from .duties import _departments_from_notes, _find_departments, _find_lead_office, _full_name
+import re
+from datetime import date
+
+from .duties import (
+    MISSING_LEAD_OFFICE,
+    _departments_from_notes,
+    _find_departments,
+    _find_lead_office,
+    _full_name,
+)
 from .header import _cut_header, _Header, _split_title
 from .model import Notice, NoticeError
 from .structure import _build_nodes, _find_stages, _fix_lines, _make_clause
@@ -17,10 +26,10 @@ def _prepare(raw: str, source: str) -> tuple[_Header, str, int, list[_Para], str
         raise NoticeError(source, 1, "通知为空：应为格尔木市人民政府办公室印发工作方案的通知全文")
     _undouble_lines(lines)
     lines = [ln for ln in lines if ln.text]
-    header, lines, _ = _cut_header(lines, source)
+    header, lines = _cut_header(lines, source)
     if not lines:
         raise NoticeError(source, header.line, "通知之后没有方案正文")
-    title, title_lines = _split_title(lines, header, source)
+    title, title_lines = _split_title(lines, header)
     title_no = lines[0].no if title_lines else header.line
     paras = _paragraphs(lines[title_lines:])
     text = "\n".join(([title] if title_lines else []) + [p.text for p in paras])
@@ -57,17 +66,31 @@ def parse_notice(text: str, source: str = "<notice>") -> Notice:
             clause.lead_department = _full_name(clause.lead_department, departments)
     if not departments:
         departments = _departments_from_notes(clauses)
-    stages = _find_stages(clauses, header.issued_on.year, source)
-    lead_office = _find_lead_office(cleaned, departments, source, clauses[0].line)
+    stages = _find_stages(clauses, header.issued_on, _base_year(header), source)
+    lead_office = _find_lead_office(cleaned, departments)
+    missing = list(header.missing)
+    if lead_office is None:
+        missing.append(MISSING_LEAD_OFFICE)
     return Notice(
         source=source,
         document_no=header.document_no,
         title=title,
         issued_on=header.issued_on,
-        lead_office=lead_office,
+        lead_office=lead_office or "",
         stages=stages,
         departments=departments,
         clauses=clauses,
         preamble="\n".join(p.text for p in preamble_paras),
         text=cleaned,
+        issuer=header.issuer,
+        addressees=header.addressees,
+        missing=missing,
     )
+
+
+def _base_year(header: _Header) -> int:
+    """The year stage dates leave out: the notice's, else its document number's."""
+    if header.issued_on:
+        return header.issued_on.year
+    year = re.search(r"〔(\d{4})〕", header.document_no)
+    return int(year.group(1)) if year else date.today().year

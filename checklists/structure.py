@@ -16,7 +16,7 @@ from .model import (
     _path_part,
     cn_number,
 )
-from .text import _FULLWIDTH_DIGITS, _KINDS, _RESP_NOTE, _marker, _Para
+from .text import _KINDS, _RESP_NOTE, _marker, _Para
 
 # ---------------------------------------------------------------------- clause tree
 
@@ -286,11 +286,32 @@ def _month_end(year: int, month: int) -> int:
     return calendar.monthrange(year, month)[1]
 
 
+# 即日起至5月15日: the stage starts on the day the notice is issued.
+_FROM_TODAY = re.compile(r"(?:自|从)?即日起\s*(?:至|到|—|－|-|~|～|–|―)+\s*")
+
+
 def _parse_range(
-    text: str, base_year: int, source: str, line: int
+    text: str, base_year: int, source: str, line: int, issued_on: date | None = None
 ) -> tuple[date, date, int] | None:
-    """Dates of a stage written as 2025年5月1日—5月10日, 4月30至6月30日 or 2025年1月至3月."""
-    m = _RANGE.search(text.translate(_FULLWIDTH_DIGITS))
+    """Dates of a stage written as 2025年5月1日—5月10日, 4月30至6月30日 or 2025年1月至3月.
+
+    A stage 即日起至5月15日 runs from the issue date (none if the notice has no date).
+    """
+    today = _FROM_TODAY.search(text)
+    if today:
+        m = _RANGE.match(text, today.end())
+        if not m or issued_on is None:
+            return None
+        try:
+            y = int(m["y1"]) if m["y1"] else issued_on.year
+            d = int(m["d1"]) if m["d1"] else _month_end(y, int(m["m1"]))
+            end = date(y, int(m["m1"]), d)
+        except ValueError:
+            raise NoticeError(source, line, f"阶段日期“{m.group(0)}”不是有效日期") from None
+        if end < issued_on and not m["y1"]:
+            end = date(y + 1, end.month, end.day)
+        return issued_on, end, end.year
+    m = _RANGE.search(text)
     if not m:
         return None
     try:
@@ -313,17 +334,19 @@ def _parse_range(
 
 
 def _stage_name(label: str) -> str:
-    name = re.split(r"[（(]\s*(?:\d{4}年)?\d{1,2}月", label)[0]
+    name = re.split(r"[（(]\s*(?:(?:自|从)?即日起|(?:\d{4}年)?\d{1,2}月)", label)[0]
     return name.strip("。：:，, ")
 
 
-def _find_stages(clauses: list[Clause], base_year: int, source: str) -> list[Stage]:
+def _find_stages(
+    clauses: list[Clause], issued_on: date | None, base_year: int, source: str
+) -> list[Stage]:
     stages: list[Stage] = []
     year = base_year
 
     def add(name: str, text: str, line: int) -> None:
         nonlocal year
-        found = _parse_range(text, year, source, line)
+        found = _parse_range(text, year, source, line, issued_on)
         if not found or not name:
             return
         start, end, year = found
@@ -339,7 +362,8 @@ def _find_stages(clauses: list[Clause], base_year: int, source: str) -> list[Sta
                 continue
             label = child.heading or child.body.split("。")[0]
             # The dates follow the stage's name, in its heading or right after it.
-            dates = label if _RANGE.search(label) else child.body[:30]
+            dated = _RANGE.search(label) or _FROM_TODAY.search(label)
+            dates = label if dated else child.body[:30]
             add(_stage_name(label), dates, child.line)
         for text, _, line in section.paragraphs:
             for m in _STAGE_IN_TEXT.finditer(text):

@@ -18,21 +18,40 @@ class _Line:
     cells: tuple[str, ...] | None = None  # columns when the line is a table row
 
 
-_FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+# Full-width digits and Latin letters (２０２５年, ＶＯＣｓ) read as their ASCII forms;
+# full-width punctuation is the notice's own and stays.
+_FULLWIDTH = str.maketrans(
+    "０１２３４５６７８９ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ",
+    "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
+)
+# Page furniture the extractor leaves between the lines: page numbers (— 3 —, -3-,
+# 第3页 共12页, a bare 12) and the running header of every page.
+_PAGE_NUMBER = re.compile(r"^[-—－–‒\s]*\d{1,3}[-—－–‒\s]*$|^第\d{1,3}页(?:[，,]?共\d{1,3}页)?$")
+_RUNNING_HEADER_MIN = 3  # a short line printed this often is a page header
 _TABLE_GAP = re.compile(r"\t+|[ \u3000]{2,}")
 _ASCII_WORD = re.compile(r"[A-Za-z0-9]")
 _BOLD_MARKUP = re.compile(r"\*\*(.+?)\*\*")
 
 
 def _squeeze(text: str) -> str:
-    """Drop whitespace, keeping one space only where it separates two Latin words."""
+    """Drop whitespace, keeping one space only where it separates two Latin words.
+
+    Spaced-out characters (洁 能 源, 2 0 2 1) close up: a space between two digits
+    is letter-spacing, not a word break.
+    """
     out: list[str] = []
     pending_space = False
     for ch in text:
         if ch.isspace():
             pending_space = True
             continue
-        if pending_space and out and _ASCII_WORD.match(out[-1]) and _ASCII_WORD.match(ch):
+        if (
+            pending_space
+            and out
+            and _ASCII_WORD.match(out[-1])
+            and _ASCII_WORD.match(ch)
+            and not (out[-1].isdigit() and ch.isdigit())
+        ):
             out.append(" ")
         pending_space = False
         out.append(ch)
@@ -43,8 +62,8 @@ def _read_lines(raw: str) -> list[_Line]:
     raw = raw.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     lines: list[_Line] = []
     for no, physical in enumerate(raw.split("\n"), start=1):
-        stripped = physical.strip()
-        if not stripped:
+        stripped = physical.strip().translate(_FULLWIDTH)
+        if not stripped or _PAGE_NUMBER.match(stripped):
             continue
         cells = tuple(c for c in (_squeeze(p) for p in _TABLE_GAP.split(stripped)) if c)
         # Some extractors render bold as Markdown instead of printing it twice;
@@ -53,7 +72,21 @@ def _read_lines(raw: str) -> list[_Line]:
         if not text:
             continue
         lines.append(_Line(no, text, cells if len(cells) > 1 else None))
-    return lines
+    return _without_running_headers(lines)
+
+
+def _without_running_headers(lines: list[_Line]) -> list[_Line]:
+    """Drop a short line without sentence punctuation that every page repeats."""
+    counts = Counter(ln.text for ln in lines if ln.cells is None)
+    repeated = {
+        text
+        for text, count in counts.items()
+        if count >= _RUNNING_HEADER_MIN
+        and len(text) <= 30
+        and not re.search(r"[。；;，,：:、]", text)
+        and not _marker(text)
+    }
+    return [ln for ln in lines if ln.text not in repeated]
 
 
 # -------------------------------------------------------------------- doubled bold

@@ -344,19 +344,23 @@ def _error(text: str) -> NoticeError:
     return caught.value
 
 
-def test_missing_document_number_names_file_and_line():
-    text = _HEADER.replace("格政办发〔2025〕99号\n", "") + "一、主要任务\n（一）检查。\n"
-    error = _error(text)
-    assert (error.source, error.line) == ("bad.txt", 1)
-    assert str(error).startswith("bad.txt:1: ")
-    assert "发文字号" in str(error)
+def test_missing_document_number_is_named_and_the_rest_still_comes_out():
+    text = _HEADER.replace("格政办发〔2025〕99号\n", "") + "一、主要任务\n（一）检查加油站。\n"
+    parsed = parse_notice(text, "bad.txt")
+    assert parsed.document_no == ""
+    assert [m[:4] for m in parsed.missing] == ["发文字号"]
+    assert parsed.issued_on == date(2025, 6, 1)
+    assert parsed.title == "测试工作方案"
+    assert [c.path for c in parsed.walk()] == ["一", "一（一）"]
 
 
-def test_missing_issue_date_points_at_the_document_number():
-    text = _HEADER.replace("2025年6月1日\n", "") + "一、主要任务\n（一）检查。\n"
-    error = _error(text)
-    assert error.line == 3
-    assert "成文日期" in error.message
+def test_missing_issue_date_is_named_and_the_rest_still_comes_out():
+    text = _HEADER.replace("2025年6月1日\n", "") + "一、主要任务\n（一）检查加油站。\n"
+    parsed = parse_notice(text, "bad.txt")
+    assert parsed.issued_on is None
+    assert [m[:4] for m in parsed.missing] == ["成文日期"]
+    assert parsed.document_no == "格政办发〔2025〕99号"
+    assert "各行政委员会" not in parsed.text  # the header block still goes
 
 
 def test_notice_without_sections():
@@ -383,13 +387,13 @@ def test_stage_ending_before_it_starts():
     assert "集中整治阶段" in error.message and "早于" in error.message
 
 
-def test_notice_without_a_lead_office():
+def test_notice_without_a_lead_office_names_it():
     text = (
         _HEADER.replace("，领导小组办公室设在市商务局", "") + "一、主要任务\n（一）检查加油站。\n"
     )
-    error = _error(text)
-    assert error.line == 10
-    assert "牵头单位" in error.message
+    parsed = parse_notice(text, "bad.txt")
+    assert parsed.lead_office == ""
+    assert [m[:4] for m in parsed.missing] == ["牵头单位"]
 
 
 def test_empty_notice():
