@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter
 
-from .model import Clause, Department, _cn_numeral
+from .model import Clause, Department, Notice, _cn_numeral
+from .rules import topic_departments
 from .structure import _DIVISION_SECTION
 
 # ---------------------------------------------------------------------- departments
@@ -142,3 +145,152 @@ def _full_name(name: str, departments: list[Department]) -> str:
         if dept.name == name or dept.name == "市" + name:
             return dept.name
     return name
+
+
+# ------------------------------------------------------------- lead of an item
+
+_CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
+# Words every duty and every check uses: they say nothing about who leads.
+_PLAIN_TERMS = frozenset(
+    "是否 情况 符合 要求 规定 开展 加强 依法 检查 排查 整治 进行 落实 负责 相关 行为 违法 "
+    "违规 查处 严格 管理 监督 工作 部门 单位 企业 按照 对于 及时 全面 有关 实施 组织 配合 "
+    "督促 指导 做好 加大 力度 专项 行动 问题 隐患 存在 确保".split()
+)
+_NAMED_AGENCY = re.compile(
+    r"(?P<agency>[\u4e00-\u9fff]{2,8}?)(?:部门|机关)(?:颁发|核发|发放|审批)的《"
+)
+
+
+_PLAIN = re.compile("|".join(sorted(_PLAIN_TERMS, key=len, reverse=True)))
+
+
+_OFFICE_OPENING = re.compile(r"^(?:领导小组|工作专班|专班|指挥部)(?:办公室)?")
+# The site a question is about (再生资源回收站点是否…) is every department's concern.
+_SITE = re.compile(r"^.*?(?:站点|企业|单位|场所|加油站|经营者|工地|油库)")
+
+
+def _terms(text: str) -> set[str]:
+    """Characters and character pairs: Chinese words without a word list.
+
+    Licence names (《营业执照》) and plain words are taken out first: they say
+    nothing about whose duty a check is.
+    """
+    text = _PLAIN.sub(" ", re.sub(r"《[^《》]*》", " ", text))
+    terms: set[str] = set()
+    for run in _CJK_RUN.findall(text):
+        terms.update(run)
+        terms.update(run[i : i + 2] for i in range(len(run) - 1))
+    return terms
+
+
+def _weight(term: str) -> float:
+    # A single character counts half: 税 alone says a lot, 的 next to nothing.
+    return 0.5 if len(term) == 1 else 1.0
+
+
+class LeadFinder:
+    """Who leads an item: the department the notice names for it, else whose duty it is.
+
+    In order: a department named as the sentence's subject (一是各乡镇加大巡查力度;
+    领导小组办公室… is the lead office); the agency that issues the licence asked
+    about (应急管理部门颁发的《…》); a matter one kind of department handles
+    (rules.DEPARTMENT_TOPICS); the clause's 牵头 note; the department whose duty
+    (职责分工) the item matches best; the lead office.
+    """
+
+    MIN_SCORE = 2.5  # a duty must share this much distinctive wording
+    MIN_LEAD = 1.3  # the best duty must beat the runner-up by this factor
+
+    def __init__(self, notice: Notice) -> None:
+        self.notice = notice
+        self.departments = [d for d in notice.departments if d.from_division]
+        self.clauses = [
+            [_terms(s) for s in re.split(r"[。；;，,]", d.duties) if s] for d in self.departments
+        ]
+        df: Counter[str] = Counter()
+        for clauses in self.clauses:
+            df.update(set().union(*clauses) if clauses else set())
+        n = len(self.departments)
+        self.weight = {t: math.log((n + 1) / (count + 0.5)) * _weight(t) for t, count in df.items()}
+        self.names = sorted((d.name for d in notice.departments), key=len, reverse=True)
+
+    def _score(self, wanted: set[str], index: int) -> float:
+        return max(
+            (sum(self.weight[t] for t in wanted & terms) for terms in self.clauses[index]),
+            default=0.0,
+        )
+
+    @staticmethod
+    def _asked(text: str) -> str:
+        # The site asked about (再生资源回收站点是否…) is every department's; what is
+        # asked about it decides.
+        subject, _, rest = text.partition("是否")
+        m = _SITE.match(subject)
+        return subject[len(m.group(0)) :] + rest if m else text
+
+    def scores(self, text: str) -> list[tuple[float, str]]:
+        """(match of the text with the department's best duty sentence, department)."""
+        wanted = _terms(self._asked(text))
+        return sorted(
+            ((self._score(wanted, k), d.name) for k, d in enumerate(self.departments)),
+            reverse=True,
+        )
+
+    def topical(self, text: str) -> str | None:
+        """The one listed department that handles what the text is about, if one does."""
+        found = set(topic_departments(self._asked(text), [d.name for d in self.departments]))
+        return found.pop() if len(found) == 1 else None
+
+    def named(self, text: str) -> str | None:
+        """A department the sentence opens with, as its subject."""
+        opening = re.sub(r"^(?:[一二三四五六七八九十]+是|由|同时)", "", text)
+        if _OFFICE_OPENING.match(opening) and self.notice.lead_office:
+            return self.notice.lead_office
+        for name in self.names:
+            short = name.removeprefix("市")
+            if opening.startswith(name) or (len(short) >= 3 and opening.startswith(short)):
+                return name
+        return None
+
+    def agency(self, focus: str, basis: str) -> str | None:
+        """The agency that issues the licence the item asks about (…部门颁发的《X》)."""
+        docs = re.findall(r"《[^《》]+》", focus)
+        m = None
+        for found in _NAMED_AGENCY.finditer(basis):
+            if not docs or basis.startswith(docs[0], found.end() - 1):
+                m = found
+                break
+        if not m:
+            return None
+        # 应急管理部门 → 市应急管理局, 市场监管部门 → 市市场监督管理局; an agency the
+        # notice lists no department for (商务部门) is the lead office's to check.
+        agency = m["agency"]
+        pairs = {agency[i : i + 2] for i in range(len(agency) - 1)}
+        ranked = sorted(
+            ((sum(p in d.name for p in pairs), d.name) for d in self.notice.departments),
+            reverse=True,
+        )
+        if ranked and ranked[0][0] and (len(ranked) == 1 or ranked[0][0] > ranked[1][0]):
+            return ranked[0][1]
+        return self.notice.lead_office or None
+
+    def best(self, text: str) -> str | None:
+        scores = self.scores(text)
+        if not scores or scores[0][0] < self.MIN_SCORE:
+            return None
+        if len(scores) > 1 and scores[0][0] < self.MIN_LEAD * scores[1][0]:
+            return None
+        return scores[0][1]
+
+    def lead(self, focus: str, basis: str, clause_lead: str | None) -> str:
+        found = (
+            self.named(focus)
+            or self.named(basis)
+            or self.agency(focus, basis)
+            or self.topical(focus)
+            or clause_lead
+            or self.best(focus)
+        )
+        if found is None and focus == basis:
+            found = self.best(basis)
+        return found or self.notice.lead_office

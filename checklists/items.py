@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import math
 import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from .duties import LeadFinder
 from .model import Clause, Notice, NoticeError
 from .questions import _LEADING_CHECK, _STRIKE, _URGE, _Draft, _parts, _split_questions
 from .structure import is_boilerplate, is_stage_section
@@ -239,55 +239,6 @@ def _photo_required(draft: _Draft, sites: list[str]) -> bool:
     return physical > 0 and physical >= len(_PAPER_ONLY.findall(about))
 
 
-# -------------------------------------------------------------- lead departments
-
-_CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
-
-
-def _terms(text: str) -> set[str]:
-    """Characters and character pairs: Chinese words without a word list."""
-    terms: set[str] = set()
-    for run in _CJK_RUN.findall(text):
-        terms.update(run)
-        terms.update(run[i : i + 2] for i in range(len(run) - 1))
-    return terms
-
-
-class _DutyMatcher:
-    """Finds the department whose duties (职责分工) best match a requirement."""
-
-    MIN_SCORE = 2.0
-    MIN_LEAD = 1.2  # the best must beat the runner-up by this factor
-
-    def __init__(self, notice: Notice) -> None:
-        self.departments = [d for d in notice.departments if d.from_division]
-        self.terms = [_terms(d.duties) for d in self.departments]
-        df: Counter[str] = Counter()
-        for terms in self.terms:
-            df.update(terms)
-        n = len(self.departments)
-        # Single characters count half: 税 alone says a lot, 的 nothing (its idf is ~0).
-        self.weight = {
-            t: math.log((n + 1) / (count + 0.5)) * (0.5 if len(t) == 1 else 1.0)
-            for t, count in df.items()
-        }
-
-    def best(self, text: str) -> str | None:
-        wanted = _terms(text)
-        scores = sorted(
-            (
-                (sum(self.weight[t] for t in wanted & terms) / len(terms) ** 0.25, dept.name)
-                for dept, terms in zip(self.departments, self.terms, strict=True)
-            ),
-            reverse=True,
-        )
-        if not scores or scores[0][0] < self.MIN_SCORE:
-            return None
-        if len(scores) > 1 and scores[0][0] < self.MIN_LEAD * scores[1][0]:
-            return None
-        return scores[0][1]
-
-
 # ------------------------------------------------------------------------- public
 
 
@@ -315,7 +266,7 @@ def generate_checklist(notice: Notice, campaign_code: str, prefix: str | None = 
             "方案中没有可检查的条款：应有“主要任务”“整治内容”“整治范围”等写明检查事项的章节",
         )
     campaign_sites = _campaign_sites(notice, units)
-    matcher = _DutyMatcher(notice)
+    leads = LeadFinder(notice)
 
     items = []
     for unit in units:
@@ -328,7 +279,7 @@ def generate_checklist(notice: Notice, campaign_code: str, prefix: str | None = 
             drafts.extend(more)
         for draft in drafts:
             sites = _site_types(draft, unit, campaign_sites)
-            lead = unit.lead_department or matcher.best(draft.basis) or notice.lead_office
+            lead = leads.lead(draft.focus, draft.basis, unit.lead_department)
             items.append(
                 {
                     "code": f"{prefix}-{len(items) + 1:02d}",
