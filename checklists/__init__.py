@@ -9,23 +9,30 @@ extractor left it, in the steps its modules are named after:
 ``items`` (what is checkable, who leads it) → ``questions`` (one question a fact).
 """
 
-from .items import checkable_units, derive_prefix, generate_checklist
+from .draft import Draft, Excluded, NotAFieldCampaign, Summary, draft_from_text, generate
+from .items import checkable_units, derive_prefix
 from .model import Clause, Department, Notice, NoticeError, Stage, clause_citation, cn_number
 from .notice import clean_text, parse_notice
-from .yamlfile import dump_yaml
+from .yamlfile import dump_draft, dump_yaml
 
 __all__ = [
     "Clause",
     "Department",
+    "Draft",
+    "Excluded",
+    "NotAFieldCampaign",
     "Notice",
     "NoticeError",
     "Stage",
+    "Summary",
     "checkable_units",
     "clause_citation",
     "clean_text",
     "cn_number",
     "derive_prefix",
+    "dump_draft",
     "dump_yaml",
-    "generate_checklist",
+    "draft_from_text",
+    "generate",
     "parse_notice",
 ]

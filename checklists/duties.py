@@ -203,6 +203,7 @@ class LeadFinder:
 
     def __init__(self, notice: Notice) -> None:
         self.notice = notice
+        self.stood_in = False
         self.departments = [d for d in notice.departments if d.from_division]
         self.clauses = [
             [_terms(s) for s in re.split(r"[。；;，,]", d.duties) if s] for d in self.departments
@@ -283,6 +284,7 @@ class LeadFinder:
         return scores[0][1]
 
     def lead(self, focus: str, basis: str, clause_lead: str | None) -> str:
+        """The item's lead; ``stood_in`` tells whether only the lead office stands in."""
         found = (
             self.named(focus)
             or self.named(basis)
@@ -293,4 +295,5 @@ class LeadFinder:
         )
         if found is None and focus == basis:
             found = self.best(basis)
+        self.stood_in = found is None
         return found or self.notice.lead_office

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .duties import LeadFinder
-from .model import Clause, Notice, NoticeError
+from .model import Clause, Notice
 from .questions import _LEADING_CHECK, _STRIKE, _URGE, _Draft, _parts, _split_questions
+from .rules import CHECK_CUE, organisational
 from .structure import is_boilerplate, is_stage_section
-from .vocab import ANSWER_TYPE, DEFAULT_DEADLINE_DAYS, KNOWN_PREFIXES, SITE_TYPES
+from .vocab import ANSWER_TYPE, DEFAULT_DEADLINE_DAYS, KNOWN_PREFIXES, REGULATOR, SITE_TYPES
 
 
 @dataclass
@@ -197,26 +198,27 @@ def _campaign_sites(notice: Notice, units: list[Unit]) -> list[str]:
     return [site for site, count in counts.most_common() if count and count >= top * 0.2]
 
 
-def _site_types(draft: _Draft, unit: Unit, campaign_sites: list[str]) -> list[str]:
+def _site_types(draft: _Draft, unit: Unit, campaign_sites: list[str]) -> tuple[list[str], bool]:
+    """The item's kinds of site, and whether the item's own words name them."""
     focus = _LEADING_CHECK.sub("", _STRIKE.sub("", draft.focus))
     allowed = set(campaign_sites) if campaign_sites else None
     enterprise = _ENTERPRISE_SUBJECT.match(focus) or _URGE.match(draft.focus)
     if not enterprise and _REGULATOR.search(draft.focus):
-        return ["监管部门"]
+        return [REGULATOR], True
     # The subject of a 是否 question decides (再生资源回收企业是否存在回收危险化学品
     # 容器…); else what the question names, whatever the campaign; else the wider
     # clause, within the campaign's own kinds of site.
     subject = draft.focus.split("是否")[0] if "是否" in draft.focus else ""
-    for text, among in (
-        (subject, None),
-        (draft.focus, None),
-        (draft.basis, None),
-        (unit.context, allowed),
+    for own, text, among in (
+        (True, subject, None),
+        (True, draft.focus, None),
+        (True, draft.basis, None),
+        (False, unit.context, allowed),
     ):
         sites = _keyword_sites(text, among)
         if sites:
-            return sites
-    return campaign_sites[:1] or ["监管部门"]
+            return sites, own
+    return campaign_sites[:1] or [REGULATOR], False
 
 
 def _severity(draft: _Draft, sites: list[str]) -> str:
@@ -254,32 +256,68 @@ def derive_prefix(campaign_code: str) -> str:
     return "".join(w[0] for w in words[:3]).upper()
 
 
-def generate_checklist(notice: Notice, campaign_code: str, prefix: str | None = None) -> dict:
-    """The checklist for a notice, in the structure of ``checklists/<code>.yaml``."""
-    prefix = prefix or derive_prefix(campaign_code)
+@dataclass
+class Excluded:
+    """A part of the notice the generator left out of the items, and why (in Chinese)."""
+
+    clause: str
+    text: str
+    reason: str
+
+
+@dataclass
+class Built:
+    items: list[dict]
+    excluded: list[Excluded]
+    site_checks: int  # items whose own words name a kind of site that is not the regulator
+    without_lead: int  # items whose lead is only the lead office standing in
+
+
+_BOILERPLATE_REASONS = (
+    (re.compile(r"目标|指导思想|原则|背景"), "目标与指导思想，不是检查事项"),
+    (re.compile(r"组织|领导|机构"), "组织领导，不是现场检查事项"),
+    (re.compile(r"保障|要求"), "工作要求，对各部门而非检查对象"),
+    (re.compile(r"时间|进度|步骤|阶段|安排|时限"), "时间安排，不是检查事项"),
+    (re.compile(r"分工|职责"), "职责分工：各部门职责中的检查事项已列为检查项"),
+)
+
+
+def _section_reason(section: Clause) -> str:
+    for pattern, reason in _BOILERPLATE_REASONS:
+        if pattern.search(section.heading):
+            return reason
+    return "不是检查事项"
+
+
+def build_items(notice: Notice, prefix: str) -> Built:
+    """Items from the tasks, the duties and the attachment tables, and what was left out."""
     units = checkable_units(notice)
-    if not units:
-        line = notice.clauses[0].line if notice.clauses else 1
-        raise NoticeError(
-            notice.source,
-            line,
-            "方案中没有可检查的条款：应有“主要任务”“整治内容”“整治范围”等写明检查事项的章节",
-        )
     campaign_sites = _campaign_sites(notice, units)
     leads = LeadFinder(notice)
-
-    items = []
+    items: list[dict] = []
+    excluded = [
+        Excluded(section.path, section.label, _section_reason(section))
+        for section in notice.clauses
+        if is_boilerplate(section)
+    ]
+    site_checks = without_lead = 0
     for unit in units:
         drafts: list[_Draft] = []
         subject = None
         for basis, part in _parts(unit.text):
+            row = organisational(part)
+            if row:
+                excluded.append(Excluded(unit.path, basis, row.reason))
+                continue
             more, subject = _split_questions(part, subject)
             for draft in more:
                 draft.basis = basis
             drafts.extend(more)
         for draft in drafts:
-            sites = _site_types(draft, unit, campaign_sites)
+            sites, own = _site_types(draft, unit, campaign_sites)
             lead = leads.lead(draft.focus, draft.basis, unit.lead_department)
+            site_checks += bool(CHECK_CUE.search(draft.basis)) or (own and sites != [REGULATOR])
+            without_lead += leads.stood_in
             items.append(
                 {
                     "code": f"{prefix}-{len(items) + 1:02d}",
@@ -294,22 +332,22 @@ def generate_checklist(notice: Notice, campaign_code: str, prefix: str | None = 
                     "photo_required": _photo_required(draft, sites),
                 }
             )
+    return Built(items, excluded, site_checks, without_lead)
 
+
+def campaign_block(notice: Notice, campaign_code: str) -> dict:
+    """The ``campaign:`` part of a checklist file, read off the notice."""
     source_name = Path(notice.source).name
     return {
-        "campaign": {
-            "code": campaign_code,
-            "name": notice.title,
-            "document_no": notice.document_no,
-            "issued_on": notice.issued_on,
-            "lead_office": notice.lead_office,
-            "notice": source_name if source_name != "<notice>" else f"{campaign_code}.txt",
-            "stages": [
-                {"name": s.name, "starts_on": s.starts_on, "ends_on": s.ends_on}
-                for s in notice.stages
-            ],
-            "departments": [{"name": d.name, "duties": d.duties} for d in notice.departments],
-            "deadline_days": dict(DEFAULT_DEADLINE_DAYS),
-        },
-        "items": items,
+        "code": campaign_code,
+        "name": notice.title,
+        "document_no": notice.document_no,
+        "issued_on": notice.issued_on,
+        "lead_office": notice.lead_office,
+        "notice": source_name if source_name != "<notice>" else f"{campaign_code}.txt",
+        "stages": [
+            {"name": s.name, "starts_on": s.starts_on, "ends_on": s.ends_on} for s in notice.stages
+        ],
+        "departments": [{"name": d.name, "duties": d.duties} for d in notice.departments],
+        "deadline_days": dict(DEFAULT_DEADLINE_DAYS),
     }

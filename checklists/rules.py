@@ -77,10 +77,23 @@ ORGANISATIONAL: tuple[Organisational, ...] = (
 )
 
 
+# Words of a requirement an inspector verifies on the spot.
+CHECK_CUE = re.compile(
+    r"是否|违法|非法|违规|盗采|隐患|检查|排查|核查|查处|查验|严禁|禁止|台账|证照|许可证|执照|无证"
+)
+# Rows that never hold a site check, whatever else the sentence says.
+_NEVER_A_CHECK = ("法律法规清单，不是检查事项", "完成时限，不是检查事项")
+
+
 def organisational(requirement: str) -> Organisational | None:
-    """The row that says why a requirement is no site check, or None."""
+    """The row that says why a requirement is no site check, or None.
+
+    A requirement that also asks for a check on the spot (…开展隐患排查整治，并督促
+    企业建立长效机制) stays an item; law lists and 完成时限 never are.
+    """
+    checked = bool(CHECK_CUE.search(requirement))
     for row in ORGANISATIONAL:
-        if row.pattern.search(requirement):
+        if row.pattern.search(requirement) and (row.reason in _NEVER_A_CHECK or not checked):
             return row
     return None
 

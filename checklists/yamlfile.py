@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import yaml
 
+from .model import clause_citation
 from .vocab import ITEM_KEYS as _ITEM_ORDER
 
 # --------------------------------------------------------------------------- YAML
@@ -55,3 +56,16 @@ def dump_yaml(checklist: dict) -> str:
         width=10**6,
         default_flow_style=False,
     )
+
+
+def dump_draft(draft) -> str:
+    """A draft as YAML: the fit check and what was left out first, as comments."""
+    lines = [f"# {draft.summary.sentence}"]
+    for part in draft.missing:
+        lines.append(f"# 未找到：{part}")
+    if draft.excluded:
+        lines.append("# 未列入检查项（条款 — 原因 — 原文）：")
+        for left in draft.excluded:
+            text = left.text if len(left.text) <= 60 else left.text[:59] + "…"
+            lines.append(f"#   {clause_citation(left.clause)} — {left.reason} — {text}")
+    return "\n".join(lines) + "\n" + dump_yaml(draft.checklist())

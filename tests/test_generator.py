@@ -6,12 +6,12 @@ from pathlib import Path
 import pytest
 
 from checklists import (
-    NoticeError,
+    NotAFieldCampaign,
     checkable_units,
     clean_text,
     derive_prefix,
     dump_yaml,
-    generate_checklist,
+    generate,
     parse_notice,
 )
 from inspect_app.campaigns.checklist_file import read_checklist
@@ -197,7 +197,7 @@ def test_severity_follows_illegality_and_paperwork():
 def test_generator_output_on_the_real_notices(code):
     name = f"{code}.txt"
     notice = parse_notice((NOTICES / name).read_text(encoding="utf-8"), str(NOTICES / name))
-    data = generate_checklist(notice, code)
+    data = generate(notice, code).checklist()
     prefix, minimum = CAMPAIGNS[code]
     assert len(data["items"]) >= minimum
     assert all(item["code"].startswith(prefix + "-") for item in data["items"])
@@ -209,9 +209,9 @@ def test_generator_output_on_the_real_notices(code):
 
 def test_generator_splits_the_ways_a_clause_asks_several_things():
     path = NOTICES / "hazchem-2025.txt"
-    data = generate_checklist(
+    data = generate(
         parse_notice(path.read_text(encoding="utf-8"), path.name), "hazchem-2025"
-    )
+    ).checklist()
     station = [i["text"] for i in data["items"] if i["clause"] == "二（二）10二是"]
     # 是否…；是否…；是否…: each question, with the subject 加油站 carried over
     assert station == [
@@ -233,7 +233,7 @@ def test_generator_splits_the_ways_a_clause_asks_several_things():
 def dust():
     raw = (DATA / "dust-control-2025.txt").read_text(encoding="utf-8")
     notice = parse_notice(raw, "dust-control-2025.txt")
-    return notice, generate_checklist(notice, "dust-control-2025")
+    return notice, generate(notice, "dust-control-2025").checklist()
 
 
 def test_unseen_notice_gets_a_derived_prefix_and_covers_its_clauses(dust):
@@ -320,7 +320,8 @@ def test_notice_with_nothing_to_check():
 加强领导。
 """
     notice = parse_notice(raw, "empty.txt")
-    with pytest.raises(NoticeError) as caught:
-        generate_checklist(notice, "empty-2025")
+    with pytest.raises(NotAFieldCampaign) as caught:
+        generate(notice, "empty-2025")
     assert str(caught.value).startswith("empty.txt:7: ")
-    assert "可检查的条款" in caught.value.message
+    assert caught.value.message.count("。") == 1
+    assert "不是现场检查的专项整治" in caught.value.message
