@@ -52,13 +52,13 @@ def _departments_in(text: str, cells: tuple[str, ...] | None) -> tuple[list[str]
 def _find_departments(clauses: list[Clause]) -> list[Department]:
     found: dict[str, Department] = {}
 
-    def add(got: tuple[list[str], str] | None, line: int) -> None:
+    def add(got: tuple[list[str], str] | None, line: int, where: Clause) -> None:
         if not got or not got[1].strip():
             return
         names, duty = got[0], got[1].strip()
         for name in names:
             if name not in found:
-                found[name] = Department(name, duty, line)
+                found[name] = Department(name, duty, line, True, where.path, section.label)
             elif duty not in found[name].duties:
                 # Listed twice (e.g. once alone, once with another department).
                 found[name].duties += duty
@@ -72,12 +72,12 @@ def _find_departments(clauses: list[Clause]) -> list[Department]:
             if child is not section:
                 if child.heading and _DEPT_NAME.match(child.heading):
                     names = _split_names(child.heading)
-                    add((names, child.body) if names else None, child.line)
+                    add((names, child.body) if names else None, child.line, child)
                 else:
-                    add(_departments_in(child.text.partition("\n")[0], None), child.line)
+                    add(_departments_in(child.text.partition("\n")[0], None), child.line, child)
             # Departments written one paragraph or table row each (市自然资源局：…).
             for text, cells, line in child.paragraphs:
-                add(_departments_in(text, cells), line)
+                add(_departments_in(text, cells), line, child)
     return list(found.values())
 
 

@@ -318,21 +318,91 @@ def build_items(notice: Notice, prefix: str) -> Built:
             lead = leads.lead(draft.focus, draft.basis, unit.lead_department)
             site_checks += bool(CHECK_CUE.search(draft.basis)) or (own and sites != [REGULATOR])
             without_lead += leads.stood_in
-            items.append(
-                {
-                    "code": f"{prefix}-{len(items) + 1:02d}",
-                    "section": unit.section,
-                    "clause": unit.path,
-                    "text": draft.text,
-                    "basis": draft.basis,
-                    "lead_department": lead,
-                    "site_types": sites,
-                    "answer_type": ANSWER_TYPE,
-                    "default_severity": _severity(draft, sites),
-                    "photo_required": _photo_required(draft, sites),
-                }
-            )
+            items.append(_item(prefix, len(items), unit, draft, lead, sites))
+    for source in _duty_units(notice, items, excluded) + _attachment_units(notice, excluded):
+        for basis, part in _parts(source.text):
+            row = organisational(part)
+            if row:
+                excluded.append(Excluded(source.path, basis, row.reason))
+                continue
+            if not CHECK_CUE.search(part) or _covered(part, items):
+                continue
+            drafts, _ = _split_questions(_DUTY_VERB.sub("", part), source.subject)
+            for draft in drafts:
+                draft.basis = basis
+                sites, own = _site_types(draft, source.unit, campaign_sites)
+                lead = source.lead or leads.lead(draft.focus, draft.basis, None)
+                site_checks += bool(CHECK_CUE.search(draft.basis)) or (own and sites != [REGULATOR])
+                without_lead += not source.lead and leads.stood_in
+                items.append(_item(prefix, len(items), source.unit, draft, lead, sites))
     return Built(items, excluded, site_checks, without_lead)
+
+
+def _item(prefix: str, count: int, unit: Unit, draft: _Draft, lead: str, sites: list[str]) -> dict:
+    return {
+        "code": f"{prefix}-{count + 1:02d}",
+        "section": unit.section,
+        "clause": unit.path,
+        "text": draft.text,
+        "basis": draft.basis,
+        "lead_department": lead,
+        "site_types": sites,
+        "answer_type": ANSWER_TYPE,
+        "default_severity": _severity(draft, sites),
+        "photo_required": _photo_required(draft, sites),
+    }
+
+
+@dataclass
+class _Source:
+    """Text items are drawn from outside the tasks: a department's duty, a table row."""
+
+    unit: Unit
+    text: str
+    lead: str | None  # the department whose duty it is
+    subject: str | None = None  # the thing a table row checks (燃气软管)
+
+    @property
+    def path(self) -> str:
+        return self.unit.path
+
+
+# A duty names what the department does: 负责查处…, 配合…: the check is what follows.
+_DUTY_VERB = re.compile(r"^(?:主要)?(?:牵头)?(?:负责|配合|协助|承担)(?:对)?")
+
+
+def _pairs(text: str) -> set[str]:
+    return {text[i : i + 2] for i in range(len(text) - 1)}
+
+
+def _covered(part: str, items: list[dict]) -> bool:
+    """Whether an item drawn from the tasks already asks what this duty says."""
+    wanted = _pairs(part)
+    return bool(wanted) and any(
+        len(wanted & _pairs(item["basis"])) >= 0.6 * len(wanted) for item in items
+    )
+
+
+def _duty_units(notice: Notice, items: list[dict], excluded: list[Excluded]) -> list[_Source]:
+    """Each department's duties (职责分工): that department leads what they ask."""
+    sources = []
+    for dept in notice.departments:
+        if not dept.from_division or not dept.clause:
+            continue
+        unit = Unit(
+            clause=notice.find(dept.clause),
+            path=dept.clause,
+            section=f"{dept.section} / {dept.name}" if dept.section else dept.name,
+            text=dept.duties,
+            lead_department=dept.name,
+            context=dept.duties,
+        )
+        sources.append(_Source(unit, dept.duties, dept.name))
+    return sources
+
+
+def _attachment_units(notice: Notice, excluded: list[Excluded]) -> list[_Source]:
+    return []
 
 
 def campaign_block(notice: Notice, campaign_code: str) -> dict:

@@ -34,6 +34,8 @@ class Department:
     # False when the notice has no 职责分工 section and the entry was gathered
     # from the clauses' 牵头 notes instead.
     from_division: bool = True
+    clause: str = ""  # path of the 职责分工 clause that lists the department
+    section: str = ""  # that clause as a reader cites it, e.g. 四、职责分工
 
 
 @dataclass

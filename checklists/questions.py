@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .rules import question_for
+
 # ---------------------------------------------------------------------------- parts
 
 _OPEN = "（(《“‘〔【["
@@ -104,13 +106,22 @@ _DEADLINE = re.compile(r"^(?P<when>\d{4}年(?:年底|底|\d{1,2}月(?:\d{1,2}日
 _ENTITY_WORD = re.compile(r"企业|站点|加油站|单位|场所|经营者|回收站|工地|油库")
 
 
+_LONG = 90
+
+
 def _finish(question: str) -> str:
+    """End a question with ？; a long one loses its leading context, never a part of a clause.
+
+    The notice's sentence stays whole in ``basis``; the question keeps the clauses
+    from the one that asks (是否…) to the end.
+    """
     question = question.strip().rstrip("。；;，,：: ")
     question = re.sub(r"等$", "", question)
-    if len(question) > 90:
-        cut = question.rfind("，", 0, 80)
-        if cut > 20:
-            question = question[:cut]
+    if len(question) > _LONG and "是否" in question:
+        spans = _top_level_splits(question, "，,")
+        asking = next(k for k, (a, b) in enumerate(spans) if "是否" in question[a:b])
+        if asking:
+            question = question[spans[asking][0] :]
     return question + "？"
 
 
@@ -129,12 +140,9 @@ def _ask(part: str) -> str:
     deadline = _DEADLINE.match(text)
     if deadline:
         return _finish(_ask(text[deadline.end() :])[:-1] + f"（时限：{deadline['when']}）")
-    if "是否" in text:
-        return _finish(_LEADING_CHECK.sub("", text))
-    if _URGE.match(text):
-        return _finish("企业是否" + _URGE.sub("", text))
-    if text.startswith("严禁"):
-        return _finish("是否存在" + text[2:] + "的情况")
+    asked = question_for(text)
+    if asked is not None:
+        return _finish(asked)
     rest = _strip_verbs(text)
     if rest != text and (_ILLEGAL.search(rest) or re.search(r"(?:行为|问题|隐患)$", rest)):
         suffix = "" if re.search(r"(?:行为|问题|现象|情况|隐患)$", rest) else "的情况"

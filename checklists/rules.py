@@ -70,6 +70,11 @@ ORGANISATIONAL: tuple[Organisational, ...] = (
         "牵头制定工作实施方案",
     ),
     _org(
+        "配合其他部门的工作，由牵头部门检查",
+        r"^(?:负责)?(?:配合|协助)(?:其他|各|有关|相关)?(?:职能)?(?:部门|单位)",
+        "配合其他职能部门依法查处成品油市场违法违规行为",
+    ),
+    _org(
         "考核问责部门，不是现场检查事项",
         r"(?:纳入|列入)[^。；]{0,12}考核|督查督办|约谈|追责问责|问责追责",
         "将专项整治工作纳入年度目标考核",
@@ -82,7 +87,11 @@ CHECK_CUE = re.compile(
     r"是否|违法|非法|违规|盗采|隐患|检查|排查|核查|查处|查验|严禁|禁止|台账|证照|许可证|执照|无证"
 )
 # Rows that never hold a site check, whatever else the sentence says.
-_NEVER_A_CHECK = ("法律法规清单，不是检查事项", "完成时限，不是检查事项")
+_NEVER_A_CHECK = (
+    "法律法规清单，不是检查事项",
+    "完成时限，不是检查事项",
+    "配合其他部门的工作，由牵头部门检查",
+)
 
 
 def organisational(requirement: str) -> Organisational | None:
@@ -128,3 +137,113 @@ def topic_departments(check: str, names: list[str]) -> list[str]:
         for name in names
         if department.search(name)
     ]
+
+
+# ------------------------------------------------------------------ questions
+
+
+@dataclass(frozen=True)
+class QuestionRule:
+    """A directive of the notice → a question about the site (the first row that fits)."""
+
+    name: str
+    pattern: re.Pattern  # matched against the whole requirement
+    template: str  # filled with the pattern's named groups (and ``defaults``)
+    example: str  # a requirement as a notice writes it…
+    question: str  # …and the question this row makes of it
+    defaults: tuple[tuple[str, str], ...] = ()
+
+    def ask(self, requirement: str) -> str | None:
+        m = self.pattern.fullmatch(requirement)
+        if not m:
+            return None
+        values = dict(self.defaults)
+        values.update({k: v or values.get(k, "") for k, v in m.groupdict().items()})
+        return self.template.format(**values)
+
+
+_ILLEGAL = (
+    r"非法|违法|无证|无照|擅自|私设|盗采|偷采|黑加油|窝点|未经许可|不符合国家标准|违规|伪证|违禁|"
+    r"超范围|超限|超载|偷逃税|偷税|漏税"
+)
+_SUBJECT = r"(?P<who>[^，,；;。]{0,20}?)"
+
+
+def _rule(name, pattern, template, example, question, **defaults) -> QuestionRule:
+    return QuestionRule(
+        name, re.compile(pattern), template, example, question, tuple(defaults.items())
+    )
+
+
+QUESTION_RULES: tuple[QuestionRule, ...] = (
+    _rule(
+        "已是问题",
+        r"(?:同时)?(?:重点)?(?:排查整治|排查|检查|核查|核实|查看|查阅|确认)?(?P<q>.*是否.*)",
+        "{q}",
+        "检查企业源头控制、过程管理及末端治理是否有效",
+        "企业源头控制、过程管理及末端治理是否有效",
+    ),
+    _rule(
+        "禁止性规定（严禁/禁止/不得）",
+        _SUBJECT + r"(?:严禁|禁止|不得|杜绝)(?P<act>.+?)(?:的(?:行为|情况|现象))?",
+        "{who}是否存在{act}的情况",
+        "严禁市外非法油品流入我市",
+        "是否存在市外非法油品流入我市的情况",
+    ),
+    _rule(
+        "持证要求（须/应持有《…》）",
+        _SUBJECT + r"(?:须|应|必须|应当|要)(?:持有|取得|具备|办理)(?P<doc>《[^《》]+》.*)",
+        "{who}是否持有{doc}",
+        "项目建设单位所用苗木须持有《植物检疫证书》",
+        "项目建设单位所用苗木是否持有《植物检疫证书》",
+    ),
+    _rule(
+        "台账与制度（建立…台账）",
+        r"(?:督促)?" + _SUBJECT + r"(?:应|须|要)?(?P<verb>建立健全|建立|完善|落实)"
+        r"(?P<what>[^，,；;]*?(?:台账|档案|登记簿|记录|制度|预案))",
+        "{who}是否{verb}{what}",
+        "建立废旧金属收购登记台账",
+        "是否建立废旧金属收购登记台账",
+    ),
+    _rule(
+        "设施与标识（设置…设施）",
+        _SUBJECT + r"(?:应|须|要|按规定)?(?P<verb>设置|配备|配齐|安装|张贴|悬挂)"
+        r"(?P<what>[^，,；;]*?(?:设施|设备|器材|装置|标识|标志|警示牌|告示牌|制度|围挡))",
+        "{who}是否{verb}{what}",
+        "设置防火防盗设施",
+        "是否设置防火防盗设施",
+    ),
+    _rule(
+        "检查并查处（对…检查，查处…行为）",
+        r"(?:对)?(?P<obj>[^，,；;]{2,24}?)(?:的|进行|开展)?(?:执法|安全)?(?:检查|清理整治|排查|巡查)[，,]"
+        r"(?:依法)?查处(?P<act>[^；;]+?)(?:等)?(?:违法|违规)?(?P<end>行为|问题)",
+        "{obj}是否存在{act}{end}",
+        "渣土运输车辆的执法检查，查处带泥上路、沿途撒漏行为",
+        "渣土运输车辆是否存在带泥上路、沿途撒漏行为",
+    ),
+    _rule(
+        "督促企业（督促企业…）",
+        r"(?:同时)?(?:监督指导|督促指导|指导督促|督促)(?P<who>企业|经营单位|单位)(?P<rest>.+)",
+        "{who}是否{rest}",
+        "督促企业落实防火责任制",
+        "企业是否落实防火责任制",
+    ),
+    _rule(
+        "打击违法行为（打击/查处…行为）",
+        r"(?:同时)?(?:依法)?(?:严厉|严肃|坚决)?(?:打击|查处|清除|取缔|整治)(?:并查处)?"
+        r"(?P<act>(?:(?!行为$|问题$).)*(?:" + _ILLEGAL + r").*?)(?P<end>行为|问题|现象|情况|隐患)?",
+        "是否存在{act}{end}",
+        "依法查处采购、销售地炼厂未税油品、偷税漏税等税收违法行为",
+        "是否存在采购、销售地炼厂未税油品、偷税漏税等税收违法行为",
+        end="的情况",
+    ),
+)
+
+
+def question_for(requirement: str) -> str | None:
+    """The question the first fitting row of QUESTION_RULES makes, or None."""
+    for rule in QUESTION_RULES:
+        asked = rule.ask(requirement)
+        if asked is not None:
+            return asked
+    return None

@@ -251,8 +251,14 @@ def test_unseen_notice_gets_a_derived_prefix_and_covers_its_clauses(dust):
         "二3三是",
         "二4（1）",
         "二4（2）",
+        "三",  # 责任分工: each department's duties that the tasks do not already ask
     ]
     assert sorted({i["clause"] for i in items}) == sorted(expected)
+    duties = {i["lead_department"]: i["text"] for i in items if i["clause"] == "三"}
+    assert duties == {
+        "市综合行政执法局": "渣土运输车辆是否存在带泥上路、沿途撒漏行为？",
+        "市自然资源局": "砂石料场、洗砂场是否存在无证开采和洗砂行为？",
+    }
     assert all(i["basis"] in notice.text for i in items)
     assert data["campaign"]["stages"][2] == {
         "name": "巩固提升阶段",
