@@ -9,9 +9,9 @@ from pathlib import Path
 
 from .duties import LeadFinder
 from .model import Clause, Notice
-from .questions import _LEADING_CHECK, _STRIKE, _URGE, _Draft, _parts, _split_questions
-from .rules import CHECK_CUE, organisational
-from .structure import is_boilerplate, is_stage_section
+from .questions import _LEADING_CHECK, _STRIKE, _URGE, _Draft, _finish, _parts, _split_questions
+from .rules import CHECK_CUE, organisational, question_for
+from .structure import check_rows, is_boilerplate, is_stage_section
 from .vocab import ANSWER_TYPE, DEFAULT_DEADLINE_DAYS, KNOWN_PREFIXES, REGULATOR, SITE_TYPES
 
 
@@ -325,14 +325,22 @@ def build_items(notice: Notice, prefix: str) -> Built:
             if row:
                 excluded.append(Excluded(source.path, basis, row.reason))
                 continue
-            if not CHECK_CUE.search(part) or _covered(part, items):
-                continue
+            if not (source.subject or CHECK_CUE.search(part)) or _covered(part, items):
+                continue  # every row of a table of checks is a check
             drafts, _ = _split_questions(_DUTY_VERB.sub("", part), source.subject)
+            if source.subject and "是否" not in part:
+                # A table row: 燃气软管 | 无老化、龟裂 asks about the 燃气软管.
+                asked = question_for(part.removeprefix(source.subject))
+                asked = asked or "是否" + part.removeprefix(source.subject)
+                if asked.startswith("是否"):
+                    drafts = [_Draft(_finish(source.subject + asked), part, part)]
             for draft in drafts:
                 draft.basis = basis
                 sites, own = _site_types(draft, source.unit, campaign_sites)
                 lead = source.lead or leads.lead(draft.focus, draft.basis, None)
-                site_checks += bool(CHECK_CUE.search(draft.basis)) or (own and sites != [REGULATOR])
+                site_checks += bool(source.subject or CHECK_CUE.search(draft.basis)) or (
+                    own and sites != [REGULATOR]
+                )
                 without_lead += not source.lead and leads.stood_in
                 items.append(_item(prefix, len(items), source.unit, draft, lead, sites))
     return Built(items, excluded, site_checks, without_lead)
@@ -402,7 +410,24 @@ def _duty_units(notice: Notice, items: list[dict], excluded: list[Excluded]) -> 
 
 
 def _attachment_units(notice: Notice, excluded: list[Excluded]) -> list[_Source]:
-    return []
+    """The rows of each attachment that is a table of checks (附件1 检查表)."""
+    sources = []
+    for attachment in notice.attachments:
+        path = f"附件{attachment.number}"
+        rows = check_rows(attachment)
+        if rows is None:
+            excluded.append(Excluded(path, attachment.title, "附件不是检查表（表单或清单）"))
+            continue
+        section = f"{path} {attachment.title}".strip()
+        clause = Clause("attachment", attachment.number, path, path, attachment.title, "", "", 0)
+        for what, check, line in rows:
+            clause.line = line
+            # The row as printed (燃气软管是否超过使用年限…) when the text holds it so.
+            if what and what + check in notice.text:
+                check = what + check
+            unit = Unit(clause, path, section, check, None, f"{attachment.title}\n{what}")
+            sources.append(_Source(unit, check, None, what or None))
+    return sources
 
 
 def campaign_block(notice: Notice, campaign_code: str) -> dict:

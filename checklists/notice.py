@@ -13,14 +13,14 @@ from .duties import (
     _full_name,
 )
 from .header import _cut_header, _Header, _split_title
-from .model import Notice, NoticeError
-from .structure import _build_nodes, _find_stages, _fix_lines, _make_clause
+from .model import Attachment, Notice, NoticeError
+from .structure import _build_nodes, _find_stages, _fix_lines, _make_clause, split_attachments
 from .text import _Para, _paragraphs, _read_lines, _undouble_lines
 
 # --------------------------------------------------------------------------- clean
 
 
-def _prepare(raw: str, source: str) -> tuple[_Header, str, int, list[_Para], str]:
+def _prepare(raw: str, source: str) -> tuple[_Header, str, int, list[_Para], str, list[Attachment]]:
     lines = _read_lines(raw)
     if not lines:
         raise NoticeError(source, 1, "通知为空：应为格尔木市人民政府办公室印发工作方案的通知全文")
@@ -31,9 +31,18 @@ def _prepare(raw: str, source: str) -> tuple[_Header, str, int, list[_Para], str
         raise NoticeError(source, header.line, "通知之后没有方案正文")
     title, title_lines = _split_title(lines, header)
     title_no = lines[0].no if title_lines else header.line
-    paras = _paragraphs(lines[title_lines:])
-    text = "\n".join(([title] if title_lines else []) + [p.text for p in paras])
-    return header, title, title_no, paras, text
+    plan, attachments = split_attachments(lines[title_lines:])
+    paras = _paragraphs(plan)
+    # Attachments stay in the text, a row a line, so a table row can be a basis.
+    appended = [
+        line
+        for attachment in attachments
+        for line in [f"附件{attachment.number}", attachment.title]
+        + [text for text, _, _ in attachment.rows]
+        if line
+    ]
+    text = "\n".join(([title] if title_lines else []) + [p.text for p in paras] + appended)
+    return header, title, title_no, paras, text, attachments
 
 
 def clean_text(raw: str, source: str = "<notice>") -> str:
@@ -52,7 +61,7 @@ def clean_text(raw: str, source: str = "<notice>") -> str:
 
 def parse_notice(text: str, source: str = "<notice>") -> Notice:
     """Read a notice as extracted from the PDF; NoticeError says where and what is wrong."""
-    header, title, title_no, paras, cleaned = _prepare(text, source)
+    header, title, title_no, paras, cleaned, attachments = _prepare(text, source)
     preamble_paras, nodes = _build_nodes(paras, source)
     if not nodes:
         first = paras[0].no if paras else title_no
@@ -85,6 +94,7 @@ def parse_notice(text: str, source: str = "<notice>") -> Notice:
         issuer=header.issuer,
         addressees=header.addressees,
         missing=missing,
+        attachments=attachments,
     )
 
 

@@ -166,7 +166,7 @@ class _Draft:
 def _with_subject(question: str, subject: str | None) -> str:
     """再生资源回收站点 + 证照是否齐全: give a bare 是否 question the clause's subject."""
     own = question.split("是否")[0]
-    if subject and not _ENTITY_WORD.search(own):
+    if subject and not _ENTITY_WORD.search(own) and not own.startswith(subject):
         return subject + question
     return question
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from .model import (
+    Attachment,
     Clause,
     NoticeError,
     Stage,
@@ -16,7 +17,7 @@ from .model import (
     _path_part,
     cn_number,
 )
-from .text import _KINDS, _RESP_NOTE, _marker, _Para
+from .text import _KINDS, _RESP_NOTE, _Line, _marker, _Para
 
 # ---------------------------------------------------------------------- clause tree
 
@@ -390,3 +391,71 @@ def is_boilerplate(clause: Clause) -> bool:
 def is_stage_section(clause: Clause) -> bool:
     """Whether a section sets out the campaign's stages and timing."""
     return bool(_STAGE_SECTION.search(clause.heading))
+
+
+# ---------------------------------------------------------------------- attachments
+
+# 附件1 / 附件 2 alone on a line opens an attachment; 附件：1. …表 is the plan's list
+# of its attachments and stays with the plan.
+_ATTACHMENT_START = re.compile(r"^附件(?P<number>\d{0,2})(?:[：:](?P<title>\D.{0,40}))?$")
+
+
+def split_attachments(lines: list[_Line]) -> tuple[list[_Line], list[Attachment]]:
+    """The plan's lines, and each 附件 printed after it with its title and rows."""
+    starts = []
+    for idx, line in enumerate(lines):
+        m = _ATTACHMENT_START.match(line.text)
+        if m and (m["number"] or not m["title"]) and line.cells is None:
+            starts.append((idx, m))
+    if not starts:
+        return lines, []
+    attachments = []
+    for k, (idx, m) in enumerate(starts):
+        end = starts[k + 1][0] if k + 1 < len(starts) else len(lines)
+        body = lines[idx + 1 : end]
+        title = m["title"] or ""
+        if not title and body and body[0].cells is None:
+            title, body = body[0].text, body[1:]
+        attachment = Attachment(int(m["number"] or k + 1), title, lines[idx].no)
+        attachment.rows = [(ln.text, ln.cells, ln.no) for ln in body]
+        attachments.append(attachment)
+    return lines[: starts[0][0]], attachments
+
+
+# A header row of a table of checks, and which of its columns say what.
+_CHECK_HEADER = re.compile(r"检查内容|检查项目|检查事项|检查要点|检查标准|检查重点|检查指标")
+_CONTENT_COLUMN = re.compile(r"检查内容|检查要点|检查标准|检查要求|要求|标准|内容")
+_SUBJECT_COLUMN = re.compile(r"检查项目|检查事项|项目|部位|设施|类别|对象|名称")
+
+
+def check_rows(attachment: Attachment) -> list[tuple[str, str, int]] | None:
+    """(what is checked, what the check asks, line) of a table of checks; None for a form."""
+    rows = iter(attachment.rows)
+    for _, cells, _ in rows:
+        if cells and any(_CHECK_HEADER.search(c) for c in cells):
+            header = cells
+            break
+    else:
+        return None
+    content = next((i for i, c in enumerate(header) if _CONTENT_COLUMN.search(c)), None)
+    subject = next(
+        (i for i, c in enumerate(header) if i != content and _SUBJECT_COLUMN.search(c)), None
+    )
+    if content is None:
+        return None
+    # A row may leave out its number (序号): align the cells from the right.
+    found = []
+    for _, cells, line in rows:
+        if not cells or len(cells) < 2:
+            continue
+        shift = len(header) - len(cells)
+        at = content - shift
+        if not 0 <= at < len(cells):
+            continue
+        what = (
+            cells[subject - shift]
+            if subject is not None and 0 <= subject - shift < len(cells)
+            else ""
+        )
+        found.append((what, cells[at], line))
+    return found

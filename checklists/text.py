@@ -236,6 +236,13 @@ def _wrap_width(lines: list[_Line]) -> int | None:
     return mode
 
 
+# A line that opens an entry of a list: a department and its duties, an attachment.
+_ENTRY_START = re.compile(
+    r"^(?:[^，,。；;：:（(]{2,30}?(?:局|委员会|管委会|委|支队|大队|人民政府|政府|办公室|中心|行委|"
+    r"公司|乡|镇)(?:[：:]|负责|牵头)|附件\s*\d{0,2}(?:$|[：:]))"
+)
+
+
 def _ends_paragraph(line: _Line, nxt: _Line, width: int | None) -> bool:
     text = line.text
     if nxt.text[0] in _NO_PARAGRAPH_START:
@@ -248,7 +255,10 @@ def _ends_paragraph(line: _Line, nxt: _Line, width: int | None) -> bool:
         return True
     short = len(text) < width - 2 if width else True
     if text[-1] in _SENTENCE_END:
-        return short
+        # A full line that ends a sentence is no proof the paragraph goes on: in
+        # narrow columns most lines are full. The next line decides when it opens
+        # an entry of its own (市公安局：…, 附件1, 第二阶段…).
+        return short or bool(_ENTRY_START.match(nxt.text))
     found = _marker(text)
     if found and not any(ch in text[len(found[2]) :] for ch in "。；;！？、，,（("):
         # A heading line such as 一、目标要求 with no punctuation of its own, unless
