@@ -237,4 +237,15 @@ def _split_questions(part: str, subject: str | None = None) -> tuple[list[_Draft
             acts = [e + tail for e in elements[:-1]] + [last]
             return [_Draft(_finish("是否存在" + act), part, act) for act in acts], subject
 
+    # A directive of several clauses (严格…管控，核查…台账，防止…行为): the clauses a
+    # rule turns into a fact to check are the items, one each.
+    if _DIRECTIVE.match(part):
+        facts = []
+        for a, b in _top_level_splits(part, "，,"):
+            clause = part[a:b].strip()
+            asked = question_for(clause) if clause else None
+            if asked:
+                facts.append(_Draft(_finish(_with_subject(asked, subject)), part, clause))
+        if facts:
+            return facts, subject
     return [_Draft(_ask(part), part, part)], subject
