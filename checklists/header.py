@@ -77,7 +77,7 @@ def _cut_header(lines: list[_Line], source: str) -> tuple[_Header, list[_Line]]:
         start = anchor
         if start > 0 and _ISSUER.fullmatch(lines[start - 1].text):
             start -= 1
-        end = _first(lines, _DATE_LINE, anchor + 1, anchor + _BLOCK_REACH)
+        end = _first(lines, _DATE_LINE, anchor + 1, _reach(lines, anchor))
         if end is None:
             end = _block_end(lines, anchor)
     date_idx = end if end is not None and _DATE_LINE.match(lines[end].text) else None
@@ -126,6 +126,15 @@ def _cut_header(lines: list[_Line], source: str) -> tuple[_Header, list[_Line]]:
     first_no = lines[min(drop)].no if drop else (lines[0].no if lines else 1)
     header = _Header(document_no, issued_on, title, first_no, issuer, addressees, missing)
     return header, [ln for k, ln in enumerate(lines) if k not in drop]
+
+
+def _reach(lines: list[_Line], anchor: int) -> int:
+    """Where a header block starting at ``anchor`` must end: at the plan's title or 一、."""
+    for k in range(anchor + 1, min(len(lines), anchor + _BLOCK_REACH)):
+        text = lines[k].text
+        if _marker(text) or (_TITLE_END.search(text) and not text.startswith(("关于", "《"))):
+            return k
+    return min(len(lines), anchor + _BLOCK_REACH)
 
 
 _FORWARDING = re.compile(r"印发给你们|现印发|现予印发|请认真|贯彻执行|贯彻落实|抓好落实")

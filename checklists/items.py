@@ -325,8 +325,12 @@ def build_items(notice: Notice, prefix: str) -> Built:
             if row:
                 excluded.append(Excluded(source.path, basis, row.reason))
                 continue
-            if not (source.subject or CHECK_CUE.search(part)) or _covered(part, items):
-                continue  # every row of a table of checks is a check
+            if not (source.subject or CHECK_CUE.search(part)):
+                # Every row of a table of checks is a check; a duty may be none.
+                excluded.append(Excluded(source.path, basis, "职责中的管理工作，不是现场检查事项"))
+                continue
+            if _covered(part, items):
+                continue
             drafts, _ = _split_questions(_DUTY_VERB.sub("", part), source.subject)
             if source.subject and "是否" not in part:
                 # A table row: 燃气软管 | 无老化、龟裂 asks about the 燃气软管.

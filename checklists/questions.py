@@ -53,7 +53,7 @@ def _parts(text: str) -> list[tuple[str, str]]:
     pieces: list[tuple[int, int]] = []
     for s, e in _top_level_splits(text, "。；;\n"):
         # …，同时加强自备油罐的排查整治 starts a second requirement in one sentence.
-        cut = [m.start() for m in re.finditer(r"[，,]同时", text[s:e])]
+        cut = [m.start() for m in re.finditer(r"[，,](?:同时|并督促)", text[s:e])]
         bounds = [s] + [s + c for c in cut] + [e]
         for a, b in zip(bounds, bounds[1:], strict=False):
             a, b = _trim(text, a, b)
@@ -102,6 +102,7 @@ _ENTITY = re.compile(r"^(?P<entity>.*?(?:回收站点?|站点|企业|加油站|�
 _BEHAVIOUR_VERB = re.compile(r"开采|采砂|洗砂|经营|销售|运输|储存|生产|回收|从事|使用|处置")
 
 
+_CONTEXT = re.compile(r"^(?:围绕|针对|聚焦|按照|根据|依据)[^，,]*(?:方面|领域|环节|要求|工作)?$")
 _DEADLINE = re.compile(r"^(?P<when>\d{4}年(?:年底|底|\d{1,2}月(?:\d{1,2}日)?)前)[，,]?")
 _ENTITY_WORD = re.compile(r"企业|站点|加油站|单位|场所|经营者|回收站|工地|油库")
 
@@ -121,7 +122,7 @@ def _finish(question: str) -> str:
         spans = _top_level_splits(question, "，,")
         asking = next(k for k, (a, b) in enumerate(spans) if "是否" in question[a:b])
         if asking:
-            question = question[spans[asking][0] :]
+            question = _LEADING_CHECK.sub("", question[spans[asking][0] :])
     return question + "？"
 
 
@@ -203,6 +204,10 @@ def _split_questions(part: str, subject: str | None = None) -> tuple[list[_Draft
             if "是否" in piece:
                 questions.append(pending + piece)
                 pending = ""
+            elif _DIRECTIVE.match(piece) or _CONTEXT.match(piece):
+                # A directive (加强…管理) or a topic (围绕…方面) next to the question
+                # is no part of what is asked; basis keeps it.
+                continue
             elif questions:
                 questions[-1] += "，" + piece
             else:
