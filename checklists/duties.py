@@ -164,6 +164,7 @@ _NAMED_AGENCY = re.compile(
 _PLAIN = re.compile("|".join(sorted(_PLAIN_TERMS, key=len, reverse=True)))
 
 
+_ACTOR_OPENING = re.compile(r"^(?:领导小组|工作专班|专班|指挥部|各部门|各单位|成员单位|市)")
 _OFFICE_OPENING = re.compile(r"^(?:领导小组|工作专班|专班|指挥部)(?:办公室)?")
 # The site a question is about (再生资源回收站点是否…) is every department's concern.
 _SITE = re.compile(r"^.*?(?:站点|企业|单位|场所|加油站|经营者|工地|油库)")
@@ -252,6 +253,14 @@ class LeadFinder:
             if opening.startswith(name) or (len(short) >= 3 and opening.startswith(short)):
                 return name
         return None
+
+    def opens_with_actor(self, text: str) -> bool:
+        """Whether the sentence opens with someone doing it (领导小组办公室…, 各部门…)."""
+        return bool(
+            re.match(
+                r"^(?:[一二三四五六七八九十]+是)?(?:领导小组|专班|各部门|各单位|成员单位|市)", text
+            )
+        )
 
     def agency(self, focus: str, basis: str) -> str | None:
         """The agency that issues the licence the item asks about (…部门颁发的《X》)."""

@@ -301,7 +301,18 @@ def build_items(notice: Notice, prefix: str) -> Built:
         if is_boilerplate(section)
     ]
     site_checks = without_lead = 0
+    # 一是各乡镇加大巡查力度…；二是根据巡查情况…: a point that names its department
+    # hands it on to the next point, which names none.
+    carried: tuple[str, int, str] | None = None  # (parent path, point number, department)
     for unit in units:
+        clause_lead = unit.lead_department
+        parent = unit.path.removesuffix(unit.clause.marker)
+        if unit.clause.kind == "enum":
+            if carried and carried[:2] == (parent, unit.clause.number - 1):
+                if not leads.named(unit.text) and not leads.opens_with_actor(unit.text):
+                    clause_lead = carried[2]
+            named = leads.named(unit.text)
+            carried = (parent, unit.clause.number, named) if named else None
         drafts: list[_Draft] = []
         subject = None
         for basis, part in _parts(unit.text):
@@ -315,7 +326,7 @@ def build_items(notice: Notice, prefix: str) -> Built:
             drafts.extend(more)
         for draft in drafts:
             sites, own = _site_types(draft, unit, campaign_sites)
-            lead = leads.lead(draft.focus, draft.basis, unit.lead_department)
+            lead = leads.lead(draft.focus, draft.basis, clause_lead)
             site_checks += bool(CHECK_CUE.search(draft.basis)) or (own and sites != [REGULATOR])
             without_lead += leads.stood_in
             items.append(_item(prefix, len(items), unit, draft, lead, sites))
