@@ -4,9 +4,18 @@ The reviewed checklists the project ships lie beside this package as
 ``checklists/<code>.yaml``. The generator reads a notice (通知 + 工作方案) as a PDF
 extractor left it, in the steps its modules are named after:
 
-``text`` (lines, doubled bold, paragraphs) → ``header`` (number, date, title) →
-``structure`` (clause tree, stages) → ``duties`` (职责分工, lead office) →
-``items`` (what is checkable, who leads it) → ``questions`` (one question a fact).
+``text`` (lines, page furniture, doubled bold, paragraphs) → ``header`` (number,
+date, title, issuer, addressees, wherever printed) → ``structure`` (clause tree,
+stages, attachments) → ``duties`` (职责分工, lead office, who leads an item) →
+``items`` (from tasks, duties and check tables; what is left out) → ``questions``
+(one question a fact). ``rules`` holds the tables a reviewer extends (what is
+organisational, how a directive becomes a question, which matters belong to
+which kind of department); ``draft`` gives the answer with its fit check.
+
+The public calls: ``parse_notice(text)``, ``generate(notice, code, prefix)`` →
+:class:`Draft`, ``draft_from_text(text, code)`` for an upload (it raises
+:class:`NoticeError` or :class:`NotAFieldCampaign`, each with one Chinese
+``message``: an API answers 422 with it), ``dump_draft(draft)`` for the YAML.
 """
 
 from .draft import Draft, Excluded, NotAFieldCampaign, Summary, draft_from_text, generate

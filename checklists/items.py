@@ -330,7 +330,7 @@ def build_items(notice: Notice, prefix: str) -> Built:
             site_checks += bool(CHECK_CUE.search(draft.basis)) or (own and sites != [REGULATOR])
             without_lead += leads.stood_in
             items.append(_item(prefix, len(items), unit, draft, lead, sites))
-    for source in _duty_units(notice, items, excluded) + _attachment_units(notice, excluded):
+    for source in _duty_units(notice) + _attachment_units(notice, excluded):
         for basis, part in _parts(source.text):
             row = organisational(part)
             if row:
@@ -406,7 +406,7 @@ def _covered(part: str, items: list[dict]) -> bool:
     )
 
 
-def _duty_units(notice: Notice, items: list[dict], excluded: list[Excluded]) -> list[_Source]:
+def _duty_units(notice: Notice) -> list[_Source]:
     """Each department's duties (职责分工): that department leads what they ask."""
     sources = []
     for dept in notice.departments:
