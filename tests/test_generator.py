@@ -500,3 +500,14 @@ def test_a_long_question_keeps_the_clause_that_asks():
     vocs = [i for i in made.items if i["clause"] == "五（一）1" and "VOCs" in i["basis"]]
     assert vocs and all(i["text"].count("是否") >= 1 for i in vocs)
     assert any(i["text"] == "企业源头控制、过程管理及末端治理是否有效？" for i in vocs)
+
+
+def test_a_draft_names_the_parts_the_notice_lacks_and_still_comes_out():
+    raw = (NOTICES / "refined-oil-2025.txt").read_text(encoding="utf-8")
+    without = re.sub(r"格政办发〔2025〕30\s*号\n", "", raw)
+    assert without != raw
+    made = draft_from_text(without, "refined-oil-2025")
+    assert made.campaign["document_no"] == ""
+    assert [m[:4] for m in made.missing] == ["发文字号"]
+    assert "通知中未找到：发文字号" in made.summary.sentence
+    assert len(made.items) == len(draft("refined-oil-2025").items)
