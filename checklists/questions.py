@@ -102,7 +102,10 @@ _ENTITY = re.compile(r"^(?P<entity>.*?(?:回收站点?|站点|企业|加油站|�
 _BEHAVIOUR_VERB = re.compile(r"开采|采砂|洗砂|经营|销售|运输|储存|生产|回收|从事|使用|处置")
 
 
-_CONTEXT = re.compile(r"^(?:围绕|针对|聚焦|按照|根据|依据)[^，,]*(?:方面|领域|环节|要求|工作)?$")
+_CONTEXT = re.compile(
+    r"^(?:(?:围绕|针对|聚焦|按照|根据|依据)[^，,]*(?:方面|领域|环节|要求|工作)?"
+    r"|对[^，,]{2,40}(?:开展|进行)(?:检查|排查|核查)(?:工作)?)$"
+)
 _DEADLINE = re.compile(r"^(?P<when>\d{4}年(?:年底|底|\d{1,2}月(?:\d{1,2}日)?)前)[，,]?")
 _ENTITY_WORD = re.compile(r"企业|站点|加油站|单位|场所|经营者|回收站|工地|油库")
 
@@ -202,6 +205,7 @@ def _split_questions(part: str, subject: str | None = None) -> tuple[list[_Draft
             if not piece:
                 continue
             if "是否" in piece:
+                piece = re.sub(r"^(?:如|例如|比如)", "", _LEADING_CHECK.sub("", piece))
                 questions.append(pending + piece)
                 pending = ""
             elif _DIRECTIVE.match(piece) or _CONTEXT.match(piece):
