@@ -11,6 +11,7 @@ from checklists import (
     clean_text,
     derive_prefix,
     draft_from_text,
+    dump_draft,
     dump_yaml,
     generate,
     parse_notice,
@@ -511,3 +512,13 @@ def test_a_draft_names_the_parts_the_notice_lacks_and_still_comes_out():
     assert [m[:4] for m in made.missing] == ["发文字号"]
     assert "通知中未找到：发文字号" in made.summary.sentence
     assert len(made.items) == len(draft("refined-oil-2025").items)
+
+
+@pytest.mark.parametrize("code", sorted(CAMPAIGNS) + ["eco-inspection-2025"])
+def test_draft_yaml_is_a_checklist_file_whose_bases_are_in_the_notice(code, tmp_path):
+    made = draft(code)
+    path = tmp_path / f"{code}.yaml"
+    path.write_text(dump_draft(made), encoding="utf-8")
+    assert path.read_text(encoding="utf-8").startswith(f"# {made.summary.sentence}\n")
+    read = read_checklist(path, NOTICES)
+    assert [i["text"] for i in read["items"]] == [i["text"] for i in made.items]
