@@ -259,9 +259,12 @@ def checklists() -> None:
 @click.option("--campaign", "code", required=True, help="Campaign code, e.g. refined-oil-2025")
 @click.option("--prefix", default=None, help="Item code prefix, e.g. RO")
 def checklists_generate(notice, code, prefix) -> None:
-    """Print a draft checklist YAML made from a notice text file."""
-    from inspect_app.campaigns.generator import dump_yaml, generate_checklist
-    from inspect_app.campaigns.notice import NoticeError, parse_notice
+    """Print a draft checklist YAML made from a notice text file.
+
+    The fit check and what was left out head the YAML as comments. A notice with
+    nothing to check at a site exits 2 with one sentence that says so.
+    """
+    from checklists import NotAFieldCampaign, NoticeError, draft_from_text, dump_draft
 
     try:
         with open(notice, encoding="utf-8") as fh:
@@ -269,11 +272,14 @@ def checklists_generate(notice, code, prefix) -> None:
     except UnicodeDecodeError:
         _fail(f"{notice}: 不是 UTF-8 文本 (the notice must be UTF-8 text)")
     try:
-        parsed = parse_notice(raw, source=notice)
-        checklist = generate_checklist(parsed, code, prefix)
+        draft = draft_from_text(raw, code, prefix, source=notice)
+    except NotAFieldCampaign as exc:
+        click.echo(f"inspect-app: {notice}: {exc.message}", err=True)
+        raise SystemExit(2) from None
     except NoticeError as exc:
         _fail(str(exc))
-    click.echo(dump_yaml(checklist), nl=False)
+    click.echo(dump_draft(draft), nl=False)
+    click.echo(draft.summary.sentence, err=True)
 
 
 @checklists.command("load")

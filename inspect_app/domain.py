@@ -8,6 +8,8 @@ English codes of the contract for severities, answers, roles and statuses.
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from checklists import vocab
+
 # 格尔木市 districts and townships an inspector can be assigned to.
 DISTRICTS: tuple[str, ...] = (
     "东城区",
@@ -23,19 +25,7 @@ DISTRICTS: tuple[str, ...] = (
 
 # Kinds of site the campaigns inspect. "监管部门" stands for a regulator that a
 # notice checks itself (hazchem sections 1 and 2 hold the departments to account).
-SITE_TYPES: tuple[str, ...] = (
-    "加油站",
-    "油库",
-    "工矿企业自备油罐",
-    "建筑工地",
-    "流动加油车",
-    "再生资源回收站点",
-    "危险化学品企业",
-    "砂石场",
-    "洗砂场",
-    "砂金盗采点",
-    "监管部门",
-)
+SITE_TYPES = vocab.SITE_TYPES  # the generator's vocabulary is the domain's
 
 # 一般问题 (立行立改, fixed on the spot) and 重点问题 (deadline, responsible unit, 销号).
 SEVERITIES: tuple[str, ...] = ("general", "key")
@@ -71,7 +61,7 @@ ENFORCEMENT_KINDS = {
 }
 
 # Default rectification deadlines (days after the inspection) when a campaign sets none.
-DEFAULT_DEADLINE_DAYS = {"general": 7, "key": 30}
+DEFAULT_DEADLINE_DAYS = vocab.DEFAULT_DEADLINE_DAYS
 
 TIMEZONE = "Asia/Shanghai"
 SHANGHAI = ZoneInfo(TIMEZONE)

@@ -179,6 +179,20 @@ def test_checklists_generate_prints_a_draft_yaml(env):
     assert result.returncode == 0, result.stderr
     assert "document_no: 格政办发〔2024〕69号" in result.stdout
     assert "code: PG-01" in result.stdout
+    # The fit check heads the draft and is said on stderr.
+    assert result.stdout.startswith("# 草稿共")
+    assert result.stderr.startswith("草稿共")
+
+
+@pytest.mark.parametrize("name", ["clean-energy-2024", "quinoa-subsidy-2024"])
+def test_checklists_generate_tells_a_notice_that_is_no_field_campaign(env, name):
+    notice = Path(__file__).resolve().parents[1].parent / "shared" / "notices-other" / f"{name}.txt"
+    result = run(["checklists", "generate", str(notice), "--campaign", "other-2024"], env)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "Traceback" not in result.stderr
+    assert "不是现场检查的专项整治" in lines[0] and lines[0].count("。") == 1
 
 
 def test_checklists_generate_names_file_and_line_of_a_malformed_notice(env, tmp_path):

