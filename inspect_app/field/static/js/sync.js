@@ -1,0 +1,333 @@
+// The sync engine: fresh data down (checklists by ETag, the /sync feed) and the outbox up.
+//
+// One record at a time. A record that fails for want of a network waits (backoff) and the
+// next record is tried; a record the server refuses (409, 422...) becomes 需处理 with the
+// server's words and stays until the inspector corrects it. A site registered offline is
+// sent before the inspection that names it; an inspection is PUT before its photos; a
+// photo upload resumes from the offset the server reports (HEAD), never from a guess.
+import { ApiError, NetworkError, call, putBytes } from "./api.js";
+import * as db from "./db.js";
+
+const BACKOFF_MS = [2000, 5000, 15000, 30000, 60000, 300000];
+let running = null;
+const listeners = new Set();
+
+export const onChange = (fn) => listeners.add(fn);
+const changed = () => listeners.forEach((fn) => fn());
+
+export class LoggedOut extends Error {}
+
+async function guarded(promise) {
+  try {
+    return await promise;
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) {
+      await db.del("meta", "token");
+      throw new LoggedOut("登录已过期，请重新登录");
+    }
+    throw error;
+  }
+}
+
+// ---------------------------------------------------------------------------- down
+
+export async function refresh() {
+  const campaigns = (await guarded(call("GET", "/campaigns"))).body.items;
+  await db.write(["campaigns"], (store) => campaigns.forEach((c) => store("campaigns").put(c)));
+  for (const campaign of campaigns) {
+    if (!campaign.checklist_version) continue;
+    const held = await db.get("checklists", campaign.code);
+    const extra = held && held.etag ? { "If-None-Match": held.etag } : {};
+    const answer = await guarded(call("GET", `/campaigns/${encodeURIComponent(campaign.code)}/checklist`, { extra }));
+    if (answer.status === 200) {
+      await db.put("checklists", { ...answer.body, etag: answer.headers.get("ETag") });
+    }
+  }
+  if (!(await db.meta("site_types"))) {
+    const spec = (await guarded(call("GET", "/openapi.json"))).body;
+    const site = spec.components.schemas.Site || spec.components.schemas.SiteSchema;
+    await db.setMeta("site_types", site.properties.site_type.enum);
+  }
+  let cursor = (await db.meta("cursor")) || "";
+  for (;;) {
+    const query = cursor ? `?since=${encodeURIComponent(cursor)}` : "";
+    const page = (await guarded(call("GET", `/sync${query}`))).body;
+    await db.write(["sites", "findings", "meta"], (store) => {
+      for (const site of page.changes.sites) {
+        if (site.deleted) store("sites").delete(`s${site.id}`);
+        else store("sites").put({ ...site, key: `s${site.id}` });
+      }
+      for (const finding of page.changes.findings) {
+        if (finding.deleted) store("findings").delete(finding.id);
+        else store("findings").put(finding);
+      }
+      store("meta").put({ key: "cursor", value: page.next_cursor });
+    });
+    cursor = page.next_cursor;
+    if (!page.has_more) break;
+  }
+  await db.setMeta("refreshed_at", new Date().toISOString());
+}
+
+// ---------------------------------------------------------------------------- up
+
+const due = (record, now) => (record.state === "queued" || record.state === "uploading") && !(record.next_try > now);
+
+async function save(store, record) {
+  await db.put(store, record);
+  changed();
+}
+
+async function failed(store, record, error) {
+  if (error instanceof LoggedOut) throw error;
+  if (error instanceof NetworkError) {
+    record.attempts = (record.attempts || 0) + 1;
+    record.next_try = Date.now() + BACKOFF_MS[Math.min(record.attempts - 1, BACKOFF_MS.length - 1)];
+    record.state = "queued";
+    record.message = `${error.message}，稍后自动重试`;
+  } else if (error instanceof ApiError) {
+    record.state = "error";
+    record.status = error.status;
+    record.message = error.full;
+  } else {
+    record.state = "error";
+    record.message = `出错：${error.message}`;
+  }
+  await save(store, record);
+}
+
+/** Register a site made on the phone; returns its server id. */
+async function sendSite(site) {
+  const body = {
+    client_uuid: site.client_uuid,
+    name: site.name,
+    site_type: site.site_type,
+    district: site.district,
+    address: site.address || "",
+    lat: site.lat ?? null,
+    lon: site.lon ?? null,
+  };
+  let answer;
+  try {
+    answer = (await guarded(call("POST", "/sites", { body }))).body;
+  } catch (error) {
+    if (error instanceof ApiError) {
+      site.state = "error";
+      site.message = error.full;
+      await db.put("sites", site);
+      error.message = `登记站点“${site.name}”：${error.message}`;
+    }
+    throw error;
+  }
+  await db.write(["sites", "inspections", "reports"], (store) => {
+    store("sites").delete(site.key);
+    store("sites").put({ ...answer, key: `s${answer.id}` });
+  });
+  // Drafts and records that named the phone's site now name the server's.
+  for (const name of ["inspections", "reports"]) {
+    for (const record of await db.all(name)) {
+      if (record.site_key === site.key) await db.put(name, { ...record, site_key: `s${answer.id}`, site_id: answer.id });
+    }
+  }
+  return answer.id;
+}
+
+async function siteIdOf(record) {
+  if (record.site_id) return record.site_id;
+  const site = await db.get("sites", record.site_key);
+  if (!site) throw new Error("找不到该站点");
+  if (site.id) return site.id;
+  return sendSite(site);
+}
+
+export function inspectionBody(record) {
+  const answers = Object.entries(record.answers || {})
+    .filter(([, a]) => a.result)
+    .map(([item_code, a]) => ({ item_code, result: a.result, note: a.note || "" }));
+  const findings = answers
+    .filter((a) => a.result === "fail")
+    .map((a) => {
+      const f = record.findings[a.item_code];
+      return {
+        id: f.id,
+        item_code: a.item_code,
+        description: f.description,
+        severity: f.severity,
+        major_hazard: !!f.major_hazard,
+        requirement: f.requirement || "",
+        deadline: f.deadline || null,
+        fixed_on_spot: !!f.fixed_on_spot,
+        photos: f.photos || [],
+      };
+    });
+  return {
+    campaign: record.campaign,
+    checklist_version: record.checklist_version,
+    site_id: record.site_id,
+    started_at: record.started_at,
+    finished_at: record.finished_at,
+    location: record.location || null,
+    answers,
+    findings,
+    final: true,
+  };
+}
+
+/** Upload one photo until the server holds it all; ``progress(bytes)`` as bytes go. */
+export async function uploadPhoto(sha, progress) {
+  const photo = await db.get("photos", sha);
+  if (!photo) throw new Error("照片已不在手机上");
+  const size = photo.blob.size;
+  let networkFailures = 0;
+  let busy = 0;
+  for (let round = 0; round < 30; round++) {
+    let offset = 0;
+    try {
+      const head = await guarded(call("HEAD", `/photos/${sha}`));
+      if (head.status === 200) {
+        if (head.headers.get("Upload-Complete") === "?1") return progress(size);
+        offset = Number(head.headers.get("Upload-Offset") || 0);
+      }
+      if (offset >= size) {
+        // All bytes are there and another upload is checking them: ask again shortly.
+        if (++busy < 10) {
+          await new Promise((r) => setTimeout(r, 500));
+          continue;
+        }
+        offset = 0;
+      }
+      progress(offset);
+      const extra = { "Content-Type": photo.type || "image/jpeg" };
+      if (offset > 0) extra["Content-Range"] = `bytes ${offset}-${size - 1}/${size}`;
+      const answer = await putBytes(`/photos/${sha}`, photo.blob.slice(offset), extra, (sent) => progress(offset + sent));
+      if (answer.status === 200 || answer.status === 201) return progress(size);
+      if (answer.status === 401) await guarded(Promise.reject(new ApiError(401, answer.body)));
+      // A partial PUT (400 incomplete_upload or 202) or an offset race (409): the server
+      // kept what arrived; HEAD says from where to go on.
+      if (answer.status === 202 || answer.status === 409 || (answer.body && answer.body.error && answer.body.error.code === "incomplete_upload")) continue;
+      throw new ApiError(answer.status, answer.body);
+    } catch (error) {
+      if (!(error instanceof NetworkError) || ++networkFailures > 3) throw error;
+      await new Promise((r) => setTimeout(r, 500 * networkFailures));
+    }
+  }
+  throw new NetworkError("照片多次上传未完成");
+}
+
+async function uploadAll(store, record, shas) {
+  const sizes = {};
+  for (const sha of shas) sizes[sha] = (await db.get("photos", sha))?.blob.size || 0;
+  const total = Object.values(sizes).reduce((a, b) => a + b, 0) || 1;
+  let finished = 0;
+  let shown = -1;
+  for (const sha of shas) {
+    await uploadPhoto(sha, (bytes) => {
+      const percent = Math.floor((100 * (finished + bytes)) / total);
+      if (percent !== shown) {
+        shown = percent;
+        record.progress = percent;
+        db.put(store, { ...record }).then(changed);
+      }
+    });
+    finished += sizes[sha];
+  }
+}
+
+async function sendInspection(record) {
+  record.site_id = await siteIdOf(record);
+  record.state = "uploading";
+  record.progress = 0;
+  await save("inspections", record);
+  const answer = (await guarded(call("PUT", `/inspections/${record.uuid}`, { body: inspectionBody(record) }))).body;
+  record.server = { id: answer.id, status: answer.status, findings: answer.findings };
+  await save("inspections", record);
+  await uploadAll("inspections", record, answer.missing_photos || []);
+  record.state = "done";
+  record.progress = 100;
+  record.message = "";
+  record.sent_at = new Date().toISOString();
+  await save("inspections", record);
+}
+
+async function sendReport(record) {
+  record.state = "uploading";
+  record.progress = 0;
+  await save("reports", record);
+  // Evidence first: the event then names photos the server holds.
+  await uploadAll("reports", record, record.photos);
+  const body = { action: "submit", note: record.note, photos: record.photos };
+  try {
+    await guarded(call("POST", `/findings/${record.finding_id}/events`, { body }));
+  } catch (error) {
+    // A submit whose answer was lost is a 409 when sent again: it is done if the
+    // finding's last event is this very submit.
+    if (!(error instanceof ApiError && error.status === 409)) throw error;
+    const finding = (await guarded(call("GET", `/findings/${record.finding_id}`))).body;
+    const last = (finding.events || []).at(-1);
+    const same = last && last.action === "submit" && (last.note || "") === record.note;
+    if (!same) throw error;
+  }
+  record.state = "done";
+  record.progress = 100;
+  record.message = "";
+  record.sent_at = new Date().toISOString();
+  await save("reports", record);
+  const held = await db.get("findings", record.finding_id);
+  if (held) await db.put("findings", { ...held, status: "pending_review", last_action: "submit", last_note: record.note });
+}
+
+async function pushOutbox() {
+  const now = Date.now();
+  const sites = (await db.all("sites")).filter((s) => s.local && !s.id && s.state !== "error");
+  const inspections = (await db.all("inspections")).filter((r) => due(r, now));
+  const reports = (await db.all("reports")).filter((r) => due(r, now));
+  const named = new Set(inspections.map((r) => r.site_key));
+  for (const site of sites.filter((s) => !named.has(s.key))) {
+    try {
+      await sendSite(site);
+    } catch (error) {
+      if (error instanceof LoggedOut) throw error;
+    }
+  }
+  const queue = [
+    ...inspections.map((r) => ["inspections", r]),
+    ...reports.map((r) => ["reports", r]),
+  ].sort((a, b) => (a[1].queued_at || "").localeCompare(b[1].queued_at || ""));
+  for (const [store, record] of queue) {
+    try {
+      await (store === "inspections" ? sendInspection(record) : sendReport(record));
+    } catch (error) {
+      await failed(store, record, error);
+    }
+  }
+}
+
+/** One sync pass (a second call while one runs waits for it). */
+export function syncNow({ force = false } = {}) {
+  if (!running) {
+    running = (async () => {
+      if (force) {
+        for (const name of ["inspections", "reports"]) {
+          for (const r of await db.all(name)) {
+            if (r.state === "queued" && r.next_try) await db.put(name, { ...r, next_try: 0 });
+          }
+        }
+      }
+      try {
+        await refresh();
+      } catch (error) {
+        if (!(error instanceof NetworkError)) throw error;
+      }
+      await pushOutbox();
+    })().finally(() => {
+      running = null;
+      changed();
+    });
+  }
+  return running;
+}
+
+export async function pending() {
+  const open = (r) => r.state === "queued" || r.state === "uploading";
+  return (await db.all("inspections")).filter(open).length + (await db.all("reports")).filter(open).length;
+}
