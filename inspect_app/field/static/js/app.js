@@ -2,7 +2,7 @@
 // types; the network is only the sync engine's business (sync.js).
 import { ApiError, NetworkError, call } from "./api.js";
 import * as db from "./db.js";
-import { LoggedOut, onChange, pending, syncNow } from "./sync.js";
+import { LoggedOut, onChange, pending, settle, syncNow } from "./sync.js";
 import { beijingDay, beijingIso, distanceKm, esc, sha256, showTime, uuid } from "./util.js";
 
 const main = document.getElementById("main");
@@ -643,11 +643,38 @@ async function startSync(force = false) {
   }
 }
 
+/** Draw a screen again where it is, focus staying on the same control. */
+async function redrawKeepingFocus(draw) {
+  const el = document.activeElement;
+  const selector =
+    el && el !== main && main.contains(el)
+      ? el.id
+        ? `#${CSS.escape(el.id)}`
+        : ["data-edit", "data-retry"].filter((a) => el.hasAttribute(a)).map((a) => `[${a}="${CSS.escape(el.getAttribute(a))}"]`)[0]
+      : null;
+  const y = window.scrollY;
+  await draw();
+  window.scrollTo(0, y);
+  const again = selector && main.querySelector(selector);
+  if (again) again.focus({ preventScroll: true });
+}
+
 // Redraw the outbox and the menu as records move; other screens keep what is typed.
+// Changes come in bursts (upload progress): one redraw at a time, one more after it.
+let redrawing = null;
+let again = false;
 onChange(() => {
-  drawNav();
-  const busy = main.contains(document.activeElement) && document.activeElement !== main;
-  if ((location.hash || "").startsWith("#/outbox") && !busy) outboxScreen();
+  if (redrawing) {
+    again = true;
+    return;
+  }
+  redrawing = (async () => {
+    do {
+      again = false;
+      await drawNav();
+      if ((location.hash || "").startsWith("#/outbox")) await redrawKeepingFocus(outboxScreen);
+    } while (again);
+  })().finally(() => (redrawing = null));
 });
 
 window.addEventListener("hashchange", () => route().then(() => main.focus({ preventScroll: true })));
@@ -657,7 +684,7 @@ if ("serviceWorker" in navigator) {
   navigator.serviceWorker.register("/app/sw.js", { scope: "/app/" }).catch(() => say("离线功能未能启用"));
 }
 
-route().then(() => {
+settle().then(route).then(() => {
   document.body.dataset.ready = "1";
   startSync();
 });

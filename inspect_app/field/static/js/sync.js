@@ -225,6 +225,7 @@ async function uploadAll(store, record, shas) {
       const percent = Math.floor((100 * (finished + bytes)) / total);
       if (percent !== shown) {
         shown = percent;
+        record.state = "uploading";
         record.progress = percent;
         db.put(store, { ...record }).then(changed);
       }
@@ -235,11 +236,11 @@ async function uploadAll(store, record, shas) {
 
 async function sendInspection(record) {
   record.site_id = await siteIdOf(record);
+  const answer = (await guarded(call("PUT", `/inspections/${record.uuid}`, { body: inspectionBody(record) }))).body;
+  // 上传中 from the server's first answer on: before it, nothing is on its way.
+  record.server = { id: answer.id, status: answer.status, findings: answer.findings };
   record.state = "uploading";
   record.progress = 0;
-  await save("inspections", record);
-  const answer = (await guarded(call("PUT", `/inspections/${record.uuid}`, { body: inspectionBody(record) }))).body;
-  record.server = { id: answer.id, status: answer.status, findings: answer.findings };
   await save("inspections", record);
   await uploadAll("inspections", record, answer.missing_photos || []);
   record.state = "done";
@@ -250,9 +251,6 @@ async function sendInspection(record) {
 }
 
 async function sendReport(record) {
-  record.state = "uploading";
-  record.progress = 0;
-  await save("reports", record);
   // Evidence first: the event then names photos the server holds.
   await uploadAll("reports", record, record.photos);
   const body = { action: "submit", note: record.note, photos: record.photos };
@@ -298,6 +296,15 @@ async function pushOutbox() {
       await (store === "inspections" ? sendInspection(record) : sendReport(record));
     } catch (error) {
       await failed(store, record, error);
+    }
+  }
+}
+
+/** Records a closed app left 上传中 wait to be sent again (待上传): nothing is on its way. */
+export async function settle() {
+  for (const name of ["inspections", "reports"]) {
+    for (const r of await db.all(name)) {
+      if (r.state === "uploading") await db.put(name, { ...r, state: "queued" });
     }
   }
 }
