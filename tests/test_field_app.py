@@ -145,10 +145,11 @@ def phone(playwright, demo, tmp_path):
 def screen(page, name: str, full_page: bool = False) -> None:
     """The accessibility checks of the dashboard, then a screenshot into docs/images/."""
     assert_accessible(page)
-    walk = keyboard_walk(page)
-    assert walk["unreachable"] == [] and walk["noIndicator"] == [], walk
+    page.evaluate("window.scrollTo(0, 0)")
     IMAGES.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(IMAGES / f"field-{name}.png"), full_page=full_page)
+    walk = keyboard_walk(page)
+    assert walk["unreachable"] == [] and walk["noIndicator"] == [], walk
 
 
 def api(demo, method: str, path: str, body=None, username: str = INSPECTOR):
@@ -259,6 +260,7 @@ def test_offline_inspections_survive_reload_and_restart_and_sync_once(phone, dem
     page.fill(f"#{codes[0]}-requirement", "立即停止销售，限期办理证照")
     answer(page, codes[1], "pass")
     answer(page, codes[2], "na")
+    page.wait_for_selector("#progress:has-text('已保存在手机上')")
     page.reload()
     page.wait_for_selector(f"#{codes[0]}-description")
     assert page.input_value(f"#{codes[0]}-description").startswith("未取得")
@@ -343,6 +345,8 @@ def test_offline_inspections_survive_reload_and_restart_and_sync_once(phone, dem
         sha = sha_of(name)
         assert demo.query("SELECT count(*) FROM photos WHERE sha256 = ?", sha) == [(1,)]
         assert hashlib.sha256(held_file(demo, sha)).hexdigest() == sha
+    # Sent photos leave the phone's storage (days of photos offline fill a phone).
+    assert phone.records("photos") == []
     # The site registered offline is the one the inspection names.
     new_site = demo.query("SELECT id FROM sites WHERE name = ?", "昆仑路东侧流动加油点")[0][0]
     sites_named = [api(demo, "GET", f"/inspections/{u}")[1]["site_id"] for u in uuids]

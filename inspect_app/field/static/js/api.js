@@ -16,11 +16,16 @@ export class ApiError extends Error {
     this.fields = error.fields || null;
   }
 
-  /** The message with the fields it names, as the inspector reads it. */
-  get full() {
+  /** The message with what each field's complaint adds, ``name(path)`` saying which field
+   * the inspector knows it as. */
+  explain(name = (path) => path) {
     if (!this.fields) return this.message;
-    const parts = Object.entries(this.fields).map(([k, v]) => `${k}：${[].concat(v).join("；")}`);
-    return `${this.message}（${parts.join("，")}）`;
+    const parts = [];
+    for (const [path, complaints] of Object.entries(this.fields)) {
+      const said = [].concat(complaints).filter((c) => !this.message.includes(c));
+      if (said.length) parts.push(`${name(path)}：${said.join("；")}`);
+    }
+    return parts.length ? `${this.message}（${parts.join("，")}）` : this.message;
   }
 }
 

@@ -59,7 +59,7 @@ async function drawNav() {
   const errors = [...(await db.all("inspections")), ...(await db.all("reports"))].filter((r) => r.state === "error").length;
   nav.innerHTML =
     `<a href="#/">检查</a>` +
-    `<a href="#/outbox" id="nav-outbox">上传队列（待传 ${count}${errors ? `，需处理 ${errors}` : ""}）</a>` +
+    `<a href="#/outbox" id="nav-outbox">上传队列 ${count}${errors ? ` · 需处理 ${errors}` : ""}</a>` +
     `<button type="button" id="logout">退出</button>`;
   document.getElementById("logout").onclick = logout;
 }
@@ -329,7 +329,11 @@ async function drawThumbs(container, shas) {
     if (photo) urls.push(URL.createObjectURL(photo.blob));
   }
   container.innerHTML = urls.map((u, i) => `<img src="${u}" alt="照片 ${i + 1}">`).join("");
-  if (shas.length) container.insertAdjacentHTML("beforeend", `<span class="meta">已拍 ${shas.length} 张</span>`);
+  // Photos the server holds are no longer kept on the phone: counted, not shown.
+  if (shas.length) {
+    const sent = shas.length - urls.length;
+    container.insertAdjacentHTML("beforeend", `<span class="meta">照片 ${shas.length} 张${sent ? `（${sent} 张已上传）` : ""}</span>`);
+  }
 }
 
 /** Keep each chosen photo's bytes under its SHA-256 (hashed here, in the page). */
@@ -369,9 +373,11 @@ async function inspectionScreen(id) {
   );
   const form = document.getElementById("inspection");
   if (!editable) form.querySelectorAll("input, select, textarea").forEach((el) => (el.disabled = true));
+  let saving = 0;
   const progress = () => {
     const done = items.filter((i) => record.answers[i.code]?.result).length;
-    document.getElementById("progress").textContent = `已检查 ${done} / ${items.length} 项，随填随存`;
+    const saved = saving ? "正在保存…" : "已保存在手机上";
+    document.getElementById("progress").textContent = `已检查 ${done} / ${items.length} 项 · ${saved}`;
   };
   const drawItem = async (code) => {
     const item = items.find((i) => i.code === code);
@@ -385,7 +391,17 @@ async function inspectionScreen(id) {
     if (thumbs) await drawThumbs(thumbs, record.findings[item.code].photos);
   }
   progress();
-  const persist = () => db.put("inspections", record);
+  // Each change is written at once; the line says when it is safely on the phone.
+  const persist = async () => {
+    saving++;
+    progress();
+    try {
+      await db.put("inspections", record);
+    } finally {
+      saving--;
+      progress();
+    }
+  };
 
   form.addEventListener("change", async (event) => {
     const el = event.target;

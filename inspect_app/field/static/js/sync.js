@@ -88,12 +88,40 @@ async function failed(store, record, error) {
   } else if (error instanceof ApiError) {
     record.state = "error";
     record.status = error.status;
-    record.message = error.full;
+    record.message = error.explain((path) => fieldName(record, path));
   } else {
     record.state = "error";
     record.message = `出错：${error.message}`;
   }
   await save(store, record);
+}
+
+const FIELD_NAMES = {
+  description: "问题描述",
+  severity: "问题等级",
+  requirement: "整改要求",
+  deadline: "整改时限",
+  fixed_on_spot: "立行立改",
+  photos: "照片",
+  note: "说明",
+};
+
+/** ``findings[1].deadline`` as the inspector knows it: the item's code and the field's label. */
+function fieldName(record, path) {
+  const match = /^(findings|answers)\[(\d+)\]\.?(\w*)/.exec(path);
+  if (!match || !record.answers) return FIELD_NAMES[path] || path;
+  const body = inspectionBody(record);
+  const row = body[match[1]][Number(match[2])];
+  return `${row ? row.item_code : path} ${FIELD_NAMES[match[3]] || match[3]}`.trim();
+}
+
+/** Drop the bytes of photos the server holds and no unsent record still needs. */
+async function forget(shas) {
+  const unsent = [...(await db.all("inspections")), ...(await db.all("reports"))].filter((r) => r.state !== "done");
+  const needed = new Set(
+    unsent.flatMap((r) => (r.findings ? Object.values(r.findings).flatMap((f) => f.photos || []) : r.photos || [])),
+  );
+  for (const sha of shas) if (!needed.has(sha)) await db.del("photos", sha);
 }
 
 /** Register a site made on the phone; returns its server id. */
@@ -113,7 +141,7 @@ async function sendSite(site) {
   } catch (error) {
     if (error instanceof ApiError) {
       site.state = "error";
-      site.message = error.full;
+      site.message = error.explain();
       await db.put("sites", site);
       error.message = `登记站点“${site.name}”：${error.message}`;
     }
@@ -248,6 +276,7 @@ async function sendInspection(record) {
   record.message = "";
   record.sent_at = new Date().toISOString();
   await save("inspections", record);
+  await forget(Object.values(record.findings).flatMap((f) => f.photos || []));
 }
 
 async function sendReport(record) {
@@ -270,6 +299,7 @@ async function sendReport(record) {
   record.message = "";
   record.sent_at = new Date().toISOString();
   await save("reports", record);
+  await forget(record.photos);
   const held = await db.get("findings", record.finding_id);
   if (held) await db.put("findings", { ...held, status: "pending_review", last_action: "submit", last_note: record.note });
 }
