@@ -268,7 +268,7 @@ def test_offline_inspections_survive_reload_and_restart_and_sync_once(phone, dem
     assert page.is_checked(f"#{codes[0]}-major")
     assert page.is_checked(f"#r-{codes[1]}-pass") and page.is_checked(f"#r-{codes[2]}-na")
     fail_with_photos(page, codes[3], "消防器材过期未检", ["landscape_2.jpg", "portrait_6.jpg"])
-    screen(page, "inspection", full_page=True)
+    screen(page, "inspection")
     finish(page)
 
     # Site 2: one failed item, the rest passed.

@@ -202,16 +202,24 @@ export function inspectionBody(record) {
 }
 
 /** Upload one photo until the server holds it all; ``progress(bytes)`` as bytes go. */
-export async function uploadPhoto(sha, progress) {
+/** Upload one photo until the server holds it all; ``progress(bytes)`` as bytes go.
+ *
+ * ``absent``: the server has just said it lacks the photo (missing_photos), so a photo
+ * never sent before goes at once, whole; any other starts by asking the server (HEAD)
+ * what it holds: a cut upload resumes from there. */
+export async function uploadPhoto(sha, progress, absent = false) {
   const photo = await db.get("photos", sha);
   if (!photo) throw new Error("照片已不在手机上");
   const size = photo.blob.size;
   let networkFailures = 0;
   let busy = 0;
+  let ask = !(absent && !photo.tried);
+  if (!photo.tried) await db.put("photos", { ...photo, tried: true });
   for (let round = 0; round < 30; round++) {
     let offset = 0;
     try {
-      const head = await guarded(call("HEAD", `/photos/${sha}`));
+      const head = ask ? await guarded(call("HEAD", `/photos/${sha}`)) : { status: 404 };
+      ask = true;
       if (head.status === 200) {
         if (head.headers.get("Upload-Complete") === "?1") return progress(size);
         offset = Number(head.headers.get("Upload-Offset") || 0);
@@ -242,24 +250,49 @@ export async function uploadPhoto(sha, progress) {
   throw new NetworkError("照片多次上传未完成");
 }
 
-async function uploadAll(store, record, shas) {
+// Photos of a record in flight at once: while one waits for its answer (a mountain link's
+// latency) the other keeps the link busy.
+const PARALLEL_PHOTOS = 2;
+
+async function uploadAll(store, record, shas, absent = false) {
   const sizes = {};
   for (const sha of shas) sizes[sha] = (await db.get("photos", sha))?.blob.size || 0;
   const total = Object.values(sizes).reduce((a, b) => a + b, 0) || 1;
-  let finished = 0;
+  const sent = {};
   let shown = -1;
-  for (const sha of shas) {
-    await uploadPhoto(sha, (bytes) => {
-      const percent = Math.floor((100 * (finished + bytes)) / total);
-      if (percent !== shown) {
-        shown = percent;
-        record.state = "uploading";
-        record.progress = percent;
-        db.put(store, { ...record }).then(changed);
-      }
-    });
-    finished += sizes[sha];
-  }
+  const waiting = [...shas];
+  const worker = async () => {
+    while (waiting.length) {
+      const sha = waiting.shift();
+      await uploadPhoto(
+        sha,
+        (bytes) => {
+          sent[sha] = bytes;
+          const percent = Math.floor((100 * Object.values(sent).reduce((a, b) => a + b, 0)) / total);
+          if (percent !== shown) {
+            shown = percent;
+            record.state = "uploading";
+            record.progress = percent;
+            db.put(store, { ...record }).then(changed);
+          }
+        },
+        absent,
+      );
+    }
+  };
+  // A failure stops this record (it is tried again later): the other upload finishes the
+  // photo it is sending, takes no more, and only then does the next record begin.
+  const stopping = async () => {
+    try {
+      await worker();
+    } catch (error) {
+      waiting.length = 0;
+      throw error;
+    }
+  };
+  const results = await Promise.allSettled(Array.from({ length: Math.min(PARALLEL_PHOTOS, shas.length) }, stopping));
+  const failure = results.find((r) => r.status === "rejected");
+  if (failure) throw failure.reason;
 }
 
 async function sendInspection(record) {
@@ -270,7 +303,7 @@ async function sendInspection(record) {
   record.state = "uploading";
   record.progress = 0;
   await save("inspections", record);
-  await uploadAll("inspections", record, answer.missing_photos || []);
+  await uploadAll("inspections", record, answer.missing_photos || [], true);
   record.state = "done";
   record.progress = 100;
   record.message = "";
