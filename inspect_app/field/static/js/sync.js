@@ -1,8 +1,9 @@
 // The sync engine: fresh data down (checklists by ETag, the /sync feed) and the outbox up.
 //
-// One record at a time. A record that fails for want of a network waits (backoff) and the
-// next record is tried; a record the server refuses (409, 422...) becomes 需处理 with the
-// server's words and stays until the inspector corrects it. A site registered offline is
+// One record after another (its photos still going while the next is PUT). A record that
+// fails for want of a network waits (backoff) and the next record is tried; a record the
+// server refuses (409, 422...) becomes 需处理 with the server's words and stays until the
+// inspector corrects it. A site registered offline is
 // sent before the inspection that names it; an inspection is PUT before its photos; a
 // photo upload resumes from the offset the server reports (HEAD), never from a guess.
 import { ApiError, NetworkError, call, putBytes } from "./api.js";
@@ -250,52 +251,91 @@ export async function uploadPhoto(sha, progress, absent = false) {
   throw new NetworkError("照片多次上传未完成");
 }
 
-// Photos of a record in flight at once: while one waits for its answer (a mountain link's
-// latency) the other keeps the link busy.
-const PARALLEL_PHOTOS = 2;
+// The photos of a sync pass share a few lanes. While one photo waits for its answer (a
+// mountain link's latency) another is sending, and the next inspection's PUT goes while
+// the photos of the one before are still on their way: the link never sits idle.
+const LANES = 3;
 
-async function uploadAll(store, record, shas, absent = false) {
-  const sizes = {};
-  for (const sha of shas) sizes[sha] = (await db.get("photos", sha))?.blob.size || 0;
-  const total = Object.values(sizes).reduce((a, b) => a + b, 0) || 1;
-  const sent = {};
-  let shown = -1;
-  const waiting = [...shas];
-  const worker = async () => {
-    while (waiting.length) {
-      const sha = waiting.shift();
-      await uploadPhoto(
-        sha,
-        (bytes) => {
+class PhotoLanes {
+  constructor() {
+    this.waiting = [];
+    this.active = 0;
+    this.wakers = [];
+  }
+
+  /** Upload a record's photos; resolves when the server holds them all, rejects on the
+   * first failure (the record's other photos then leave the queue, to go another time). */
+  async send(store, record, shas, absent = false) {
+    if (!shas.length) return;
+    const sizes = {};
+    for (const sha of shas) sizes[sha] = (await db.get("photos", sha))?.blob.size || 0;
+    const total = Object.values(sizes).reduce((a, b) => a + b, 0) || 1;
+    const sent = {};
+    let shown = -1;
+    await new Promise((resolve, reject) => {
+      const job = {
+        left: shas.length,
+        failed: false,
+        resolve,
+        reject,
+        progress(sha, bytes) {
           sent[sha] = bytes;
           const percent = Math.floor((100 * Object.values(sent).reduce((a, b) => a + b, 0)) / total);
-          if (percent !== shown) {
-            shown = percent;
-            record.state = "uploading";
-            record.progress = percent;
-            db.put(store, { ...record }).then(changed);
-          }
+          if (percent === shown) return;
+          shown = percent;
+          record.state = "uploading";
+          record.progress = percent;
+          db.put(store, { ...record }).then(changed);
         },
-        absent,
-      );
+      };
+      for (const sha of shas) this.waiting.push({ sha, job, absent });
+      this.pump();
+    });
+  }
+
+  pump() {
+    while (this.active < LANES && this.waiting.length) {
+      const task = this.waiting.shift();
+      if (task.job.failed) continue;
+      this.active++;
+      this.run(task).finally(() => {
+        this.active--;
+        this.pump();
+      });
     }
-  };
-  // A failure stops this record (it is tried again later): the other upload finishes the
-  // photo it is sending, takes no more, and only then does the next record begin.
-  const stopping = async () => {
+    if (this.waiting.length <= LANES) this.wakers.splice(0).forEach((wake) => wake());
+  }
+
+  async run({ sha, job, absent }) {
     try {
-      await worker();
+      await uploadPhoto(sha, (bytes) => job.progress(sha, bytes), absent);
+      if (--job.left === 0 && !job.failed) job.resolve();
     } catch (error) {
-      waiting.length = 0;
-      throw error;
+      if (!job.failed) {
+        job.failed = true;
+        job.reject(error);
+      }
     }
-  };
-  const results = await Promise.allSettled(Array.from({ length: Math.min(PARALLEL_PHOTOS, shas.length) }, stopping));
-  const failure = results.find((r) => r.status === "rejected");
-  if (failure) throw failure.reason;
+  }
+
+  /** Resolves once few photos are left waiting: time to send the next record. */
+  room() {
+    if (this.waiting.length <= LANES) return Promise.resolve();
+    return new Promise((wake) => this.wakers.push(wake));
+  }
 }
 
-async function sendInspection(record) {
+async function done(store, record) {
+  record.state = "done";
+  record.progress = 100;
+  record.message = "";
+  record.sent_at = new Date().toISOString();
+  await save(store, record);
+}
+
+/** PUT the inspection (its site first if the phone registered it); returns the promise
+ * of the rest: its photos, then the record 已上传. */
+async function sendInspection(record, lanes) {
   record.site_id = await siteIdOf(record);
   const answer = (await guarded(call("PUT", `/inspections/${record.uuid}`, { body: inspectionBody(record) }))).body;
   // 上传中 from the server's first answer on: before it, nothing is on its way.
@@ -303,38 +343,37 @@ async function sendInspection(record) {
   record.state = "uploading";
   record.progress = 0;
   await save("inspections", record);
-  await uploadAll("inspections", record, answer.missing_photos || [], true);
-  record.state = "done";
-  record.progress = 100;
-  record.message = "";
-  record.sent_at = new Date().toISOString();
-  await save("inspections", record);
-  await forget(Object.values(record.findings).flatMap((f) => f.photos || []));
+  const rest = (async () => {
+    await lanes.send("inspections", record, answer.missing_photos || [], true);
+    await done("inspections", record);
+    await forget(Object.values(record.findings).flatMap((f) => f.photos || []));
+  })();
+  return { rest };
 }
 
-async function sendReport(record) {
-  // Evidence first: the event then names photos the server holds.
-  await uploadAll("reports", record, record.photos);
-  const body = { action: "submit", note: record.note, photos: record.photos };
-  try {
-    await guarded(call("POST", `/findings/${record.finding_id}/events`, { body }));
-  } catch (error) {
-    // A submit whose answer was lost is a 409 when sent again: it is done if the
-    // finding's last event is this very submit.
-    if (!(error instanceof ApiError && error.status === 409)) throw error;
-    const finding = (await guarded(call("GET", `/findings/${record.finding_id}`))).body;
-    const last = (finding.events || []).at(-1);
-    const same = last && last.action === "submit" && (last.note || "") === record.note;
-    if (!same) throw error;
-  }
-  record.state = "done";
-  record.progress = 100;
-  record.message = "";
-  record.sent_at = new Date().toISOString();
-  await save("reports", record);
-  await forget(record.photos);
-  const held = await db.get("findings", record.finding_id);
-  if (held) await db.put("findings", { ...held, status: "pending_review", last_action: "submit", last_note: record.note });
+/** A rectification report: evidence photos first (the event then names photos the server
+ * holds), then the submit. Returns the promise of it all. */
+async function sendReport(record, lanes) {
+  const rest = (async () => {
+    await lanes.send("reports", record, record.photos);
+    const body = { action: "submit", note: record.note, photos: record.photos };
+    try {
+      await guarded(call("POST", `/findings/${record.finding_id}/events`, { body }));
+    } catch (error) {
+      // A submit whose answer was lost is a 409 when sent again: it is done if the
+      // finding's last event is this very submit.
+      if (!(error instanceof ApiError && error.status === 409)) throw error;
+      const finding = (await guarded(call("GET", `/findings/${record.finding_id}`))).body;
+      const last = (finding.events || []).at(-1);
+      const same = last && last.action === "submit" && (last.note || "") === record.note;
+      if (!same) throw error;
+    }
+    await done("reports", record);
+    await forget(record.photos);
+    const held = await db.get("findings", record.finding_id);
+    if (held) await db.put("findings", { ...held, status: "pending_review", last_action: "submit", last_note: record.note });
+  })();
+  return { rest };
 }
 
 async function pushOutbox() {
@@ -354,13 +393,18 @@ async function pushOutbox() {
     ...inspections.map((r) => ["inspections", r]),
     ...reports.map((r) => ["reports", r]),
   ].sort((a, b) => (a[1].queued_at || "").localeCompare(b[1].queued_at || ""));
+  const lanes = new PhotoLanes();
+  const rest = [];
   for (const [store, record] of queue) {
     try {
-      await (store === "inspections" ? sendInspection(record) : sendReport(record));
+      const sending = await (store === "inspections" ? sendInspection(record, lanes) : sendReport(record, lanes));
+      rest.push(sending.rest.catch((error) => failed(store, record, error)));
     } catch (error) {
       await failed(store, record, error);
     }
+    await lanes.room();
   }
+  await Promise.all(rest);
 }
 
 /** Records a closed app left 上传中 wait to be sent again (待上传): nothing is on its way. */
