@@ -575,3 +575,39 @@ def test_rectification_reported_offline_reaches_pending_review(phone, demo):
     assert [p if isinstance(p, str) else p["sha256"] for p in last["photos"]] == [
         sha_of("landscape_4.jpg")
     ]
+
+
+def test_a_phone_handed_on_keeps_the_last_users_work_under_their_name(phone, demo):
+    page = phone.open()
+    phone.log_in()
+    demo.server.stop()
+    choose_campaign(page)
+    page.click("#site-list button[data-site] >> nth=6")
+    page.wait_for_selector("#inspection")
+    for code in item_codes(page):
+        answer(page, code, "pass")
+    uuid = page.url.rsplit("/", 1)[1]
+    finish(page)
+    page.click("#logout")
+    page.wait_for_selector("#login")
+    demo.server.start()
+
+    page.fill("#username", "insp_west")
+    page.fill("#password", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#login-error:has-text('未上传')")
+    assert "张海涛" in page.inner_text("#login-error")
+    assert api(demo, "GET", f"/inspections/{uuid}")[0] == 404
+
+    phone.log_in(INSPECTOR)
+    wait_all_sent(page, 1)
+    status, stored = api(demo, "GET", f"/inspections/{uuid}")
+    assert status == 200 and stored["inspector"] == INSPECTOR
+
+    page.click("#logout")
+    page.wait_for_selector("#login")
+    phone.log_in("insp_west")
+    choose_campaign(page)
+    districts = page.eval_on_selector_all("#site-list .meta", "els => els.map(e => e.textContent)")
+    assert districts and all("西城区" in d or "陆港园区" in d for d in districts)
+    assert phone.records() == []  # insp_east's records left with insp_east's data

@@ -32,7 +32,7 @@ export class ApiError extends Error {
 async function headers(extra) {
   const token = await db.meta("token");
   const out = { ...extra };
-  if (token) out.Authorization = `Bearer ${token}`;
+  if (token && !out.Authorization) out.Authorization = `Bearer ${token}`;
   return out;
 }
 

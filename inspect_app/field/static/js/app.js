@@ -103,6 +103,17 @@ function loginScreen() {
       const answer = await call("POST", "/auth/token", {
         body: { username: form.username.value.trim(), password: form.password.value },
       });
+      const before = await db.meta("user");
+      if (before && before.id !== answer.body.user.id) {
+        // A phone handed on: the last user's unsent work goes under their name only.
+        const unsent = [...(await db.all("inspections")), ...(await db.all("reports"))].filter((r) => r.state !== "done");
+        if (unsent.length) {
+          error.textContent = `这部手机上还有 ${before.display_name || before.username} 的 ${unsent.length} 条记录未上传：请先由其登录上传。`;
+          await call("DELETE", "/auth/token", { extra: { Authorization: `Bearer ${answer.body.token}` } }).catch(() => {});
+          return;
+        }
+        await db.clear();
+      }
       await db.setMeta("token", answer.body.token);
       await db.setMeta("user", answer.body.user);
       say("正在下载检查表和站点…");

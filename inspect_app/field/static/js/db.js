@@ -62,6 +62,12 @@ export function write(stores, work) {
   return run(stores, "readwrite", (tx) => work((store) => tx.objectStore(store)));
 }
 
+/** Empty every store (another user takes over the phone). */
+export function clear() {
+  const names = Object.keys(STORES);
+  return run(names, "readwrite", (tx) => Promise.all(names.map((n) => request(tx.objectStore(n).clear()))));
+}
+
 export async function meta(key) {
   const row = await get("meta", key);
   return row ? row.value : undefined;
