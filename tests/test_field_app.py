@@ -18,7 +18,9 @@ import socket
 import threading
 import urllib.error
 import urllib.request
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -243,6 +245,9 @@ def test_offline_inspections_survive_reload_and_restart_and_sync_once(phone, dem
     demo.server.stop()  # no signal from here on: the port refuses connections
     choose_campaign(page)
     page.wait_for_selector("#where:has-text('按距离排序')")
+    metas = page.eval_on_selector_all("#site-list .meta", "els => els.map(e => e.textContent)")
+    km = [float(m) for m in re.findall(r"约 ([\d.]+) 公里", " ".join(metas))]
+    assert len(km) > 5 and km == sorted(km)  # nearest first
     screen(page, "sites")
     sites = page.eval_on_selector_all(
         "#site-list button[data-site]", "els => els.slice(0, 2).map(e => e.dataset.site)"
@@ -252,6 +257,10 @@ def test_offline_inspections_survive_reload_and_restart_and_sync_once(phone, dem
     page.click(f"button[data-site='{sites[0]}']")
     page.wait_for_selector("#inspection")
     codes = item_codes(page)
+    # Beijing time, though the phone's clock is set to Berlin's zone.
+    shown = re.search(r"开始于 (\d{4}/\d\d/\d\d \d\d:\d\d)", page.inner_text("main"))[1]
+    beijing_now = datetime.now(ZoneInfo("Asia/Shanghai")).replace(tzinfo=None)
+    assert abs(datetime.strptime(shown, "%Y/%m/%d %H:%M") - beijing_now) < timedelta(minutes=5)
     fail_with_photos(
         page, codes[0], "未取得《成品油零售经营批准证书》擅自销售柴油", ["landscape_1.jpg"]
     )
