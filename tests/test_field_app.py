@@ -119,6 +119,21 @@ class Phone:
         page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=WAIT_MS)
         page.evaluate("navigator.serviceWorker.ready.then(() => true)")
 
+    def meta(self, key: str):
+        """A value the app keeps in its meta store (the feed cursor, the last refresh)."""
+        return self.page.evaluate(
+            """async (key) => {
+              const db = await new Promise((ok) => {
+                const r = indexedDB.open('inspect-field'); r.onsuccess = () => ok(r.result);
+              });
+              return await new Promise((ok) => {
+                const q = db.transaction('meta').objectStore('meta').get(key);
+                q.onsuccess = () => ok(q.result ? q.result.value : null);
+              });
+            }""",
+            key,
+        )
+
     def records(self, store: str = "inspections") -> list[dict]:
         """What the app holds in IndexedDB (photo bytes left out)."""
         return self.page.evaluate(
@@ -584,6 +599,31 @@ def test_rectification_reported_offline_reaches_pending_review(phone, demo):
     assert [p if isinstance(p, str) else p["sha256"] for p in last["photos"]] == [
         sha_of("landscape_4.jpg")
     ]
+
+    # The team lead sends it back: after the next sync the inspector reads why, and may
+    # report again.
+    status, _ = api(
+        demo,
+        "POST",
+        f"/findings/{finding['id']}/events",
+        {"action": "reject", "note": "灭火器照片看不清型号，请补拍"},
+        username="lead_city",
+    )
+    assert status == 200
+    before = phone.meta("refreshed_at")
+    wait_all_sent(page, 1)  # 立即同步 also fetches what changed: wait for that too
+    for _ in range(300):  # wait_for_function takes a promise for true: poll instead
+        if phone.meta("refreshed_at") != before:
+            break
+        page.wait_for_timeout(100)
+    else:
+        raise AssertionError("the app did not fetch what changed")
+    page.goto(f"{demo.base}/app/#/site/s{finding['site_id']}")
+    page.wait_for_selector("h1:has-text('整改复查')")
+    assert "退回整改：灭火器照片看不清型号，请补拍" in page.inner_text("main")
+    page.click(f"a[href='#/f/{finding['id']}']")
+    page.wait_for_selector("#report button[type=submit]")
+    assert page.input_value("#report-note") == ""
 
 
 def test_a_phone_handed_on_keeps_the_last_users_work_under_their_name(phone, demo):
