@@ -59,7 +59,7 @@ async function drawNav() {
   const errors = [...(await db.all("inspections")), ...(await db.all("reports"))].filter((r) => r.state === "error").length;
   nav.innerHTML =
     `<a href="#/">检查</a>` +
-    `<a href="#/outbox" id="nav-outbox">上传队列 ${count}${errors ? ` · 需处理 ${errors}` : ""}</a>` +
+    `<a href="#/outbox" id="nav-outbox">上传队列：待传 ${count}${errors ? `，需处理 ${errors}` : ""}</a>` +
     `<button type="button" id="logout">退出</button>`;
   document.getElementById("logout").onclick = logout;
 }
