@@ -34,6 +34,7 @@ def register_blueprints(app, api) -> None:
     from inspect_app.auth.routes import blp as auth_blp
     from inspect_app.campaigns.routes import blp as campaigns_blp
     from inspect_app.documents.routes import blp as documents_blp
+    from inspect_app.field.routes import bp as field_bp
     from inspect_app.findings.routes import blp as findings_blp
     from inspect_app.findings.routes import site_enforcements_blp
     from inspect_app.inspections.routes import blp as inspections_blp
@@ -46,6 +47,8 @@ def register_blueprints(app, api) -> None:
     app.register_blueprint(docs_assets)
     # The dashboard's pages are for people, not phones: outside the API and its spec.
     app.register_blueprint(web_bp)
+    # The inspectors' field app: static files only; it works through the API like any phone.
+    app.register_blueprint(field_bp)
     app.add_url_rule("/", "home", _home)
     api.register_blueprint(meta)
     api.register_blueprint(auth_blp)

@@ -30,6 +30,8 @@ def test_campaigns_list_the_five_notices(client, headers):
     assert oil["name"] == "2025年格尔木市成品油市场专项整治行动工作方案"
     assert oil["issued_on"] == "2025-04-25"
     assert oil["checklist_version"] == 1
+    # The phone fills in a finding's deadline offline from these (checklist YAML's).
+    assert oil["deadline_days"] == {"general": 7, "key": 30}
     assert oil["stages"] and all(s["starts_on"] <= s["ends_on"] for s in oil["stages"])
 
 

@@ -11,6 +11,11 @@ class StageSchema(Schema):
     ends_on = fields.Date(allow_none=True)
 
 
+class DeadlineDaysSchema(Schema):
+    general = fields.Integer(metadata={"description": "一般问题: days from finding to deadline"})
+    key = fields.Integer(metadata={"description": "重点问题: days from finding to deadline"})
+
+
 class CampaignSchema(Schema):
     code = fields.String(metadata={"example": "refined-oil-2025"})
     name = fields.String()
@@ -19,6 +24,10 @@ class CampaignSchema(Schema):
     lead_office = fields.String(allow_none=True)
     stages = fields.List(fields.Nested(StageSchema))
     checklist_version = fields.Integer(allow_none=True)
+    deadline_days = fields.Nested(
+        DeadlineDaysSchema,
+        metadata={"description": "整改时限 a new finding gets by default, per severity"},
+    )
 
 
 class CampaignListSchema(Schema):

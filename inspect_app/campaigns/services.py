@@ -44,6 +44,10 @@ def list_campaigns() -> list[dict]:
                 "lead_office": campaign.lead_office,
                 "stages": stages_of(campaign),
                 "checklist_version": version,
+                "deadline_days": {
+                    "general": campaign.general_deadline_days,
+                    "key": campaign.key_deadline_days,
+                },
             }
         )
     return out

@@ -349,6 +349,8 @@ _STEP_JS = r"""
   const el = document.activeElement;
   if (!el || el === document.body || el === document.documentElement) return -1;
   if (el.id === '__kb_start') return -1;
+  // A date input's fields (year, month, day) are Tab stops of one element, in a row.
+  if (window.__kb.elements.at(-1) === el) return 2;
   if (window.__kb.elements.includes(el)) return 0;
   window.__kb.elements.push(el);
   window.__kb.focused.push(window.__kbLook(el));
@@ -405,6 +407,8 @@ def keyboard_walk(page, limit: int = 500) -> dict:
         step = page.evaluate(_STEP_JS)
         if step == -1 and not seen_any and attempt < 3:
             continue  # focus may pass the document itself first
+        if step == 2:
+            continue
         if step != 1:
             break  # focus left the page after the last element, or came round again
         seen_any = True
