@@ -36,7 +36,6 @@ from inspect_app.domain import (
     SHANGHAI,
     today_shanghai,
 )
-from inspect_app.escalation import services as escalation
 from inspect_app.errors import (
     Conflict,
     DomainError,
@@ -47,6 +46,7 @@ from inspect_app.errors import (
     Unauthorized,
     add_error_page,
 )
+from inspect_app.escalation import services as escalation
 from inspect_app.extensions import db
 from inspect_app.findings import lifecycle
 from inspect_app.findings import services as findings
