@@ -1,5 +1,8 @@
 """Assignments (检查任务): who may assign, bulk by district and type, the phone's feed, coverage."""
 
+import json
+import urllib.parse
+import urllib.request
 from datetime import UTC, datetime
 
 import pytest
@@ -202,3 +205,123 @@ def test_coverage_counts_sites_inspected_within_the_stage(app, client, factory, 
         "盐湖路加油站": False,
         "东城油库": False,
     }
+
+
+# ---------------------------------------------------------------------------
+# The dashboard's coverage page in a real Chromium
+
+
+@pytest.fixture(scope="module")
+def demo_site(tmp_path_factory):
+    from tests.support.browser import DemoSite, require_chromium
+
+    require_chromium()
+    site = DemoSite(tmp_path_factory.mktemp("coverage")).start()
+    yield site
+    site.stop()
+
+
+def call(demo_site, username: str, method: str, path: str, body: dict) -> dict:
+    demo_site.api(username, "/api/v1/campaigns")  # logs in once, keeps the token
+    request = urllib.request.Request(
+        f"{demo_site.base}{path}",
+        data=json.dumps(body).encode(),
+        method=method,
+        headers={
+            "Content-Type": "application/json",
+            "Authorization": f"Bearer {demo_site._tokens[username]}",
+        },
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.load(response)
+
+
+@pytest.mark.parametrize("device", ["desktop", "phone"])
+def test_the_coverage_page_shows_the_api_figures_accessibly(demo_site, device):
+    from tests.support.a11y import assert_accessible, format_problems, keyboard_walk
+    from tests.support.browser import DEVICES, log_in, running_chromium, shot
+
+    code = "refined-oil-2025"
+    (inspector,) = demo_site.query("SELECT id FROM users WHERE username = 'insp_east'")[0]
+    stage = demo_site.api("office", "/api/v1/campaigns")
+    stage = next(c for c in stage["items"] if c["code"] == code)["stages"][0]["name"]
+    if device == "desktop":  # the data is made once for the module
+        call(
+            demo_site,
+            "office",
+            "POST",
+            "/api/v1/assignments",
+            {"campaign": code, "stage": stage, "district": "东城区", "inspector_ids": [inspector]},
+        )
+        drawn = call(
+            demo_site,
+            "lead_city",
+            "POST",
+            f"/api/v1/campaigns/{code}/revisit-draws",
+            {"due_on": "2026-12-31", "seed": 17, "districts": ["东城区"]},
+        )
+        first = drawn["assignments"][0]
+        call(
+            demo_site,
+            "lead_city",
+            "POST",
+            f"/api/v1/assignments/{first['id']}/revisit",
+            {"outcome": "relapsed", "note": "回头看发现复燃"},
+        )
+    expected = demo_site.api(
+        "lead_city", f"/api/v1/campaigns/{code}/coverage?stage={urllib.parse.quote(stage)}"
+    )
+    relapse = demo_site.api("lead_city", f"/api/v1/campaigns/{code}/relapse")
+    assert expected["total"]["assigned"] > 0 and relapse["total"]["relapsed"] == 1
+
+    with running_chromium() as browser:
+        context = browser.new_context(base_url=demo_site.base, locale="zh-CN", **DEVICES[device])
+        page = context.new_page()
+        assert log_in(page, demo_site.base, "lead_city").status == 302
+        page.goto(f"/dashboard/campaigns/{code}")
+        page.get_by_role("link", name="检查覆盖与回头看").click()
+        page.wait_for_load_state()
+        page.select_option("#stage", stage)
+        page.get_by_role("button", name="查看").click()
+        page.wait_for_load_state()
+        assert page.locator("h1").inner_text().startswith("检查覆盖与回头看")
+
+        rows = page.locator("#coverage-district tbody tr")
+        shown = {
+            rows.nth(i).locator("th").inner_text(): [
+                int(t) for t in rows.nth(i).locator("td").all_inner_texts()[:3]
+            ]
+            for i in range(rows.count())
+        }
+        assert shown == {
+            r["key"]: [r["assigned"], r["inspected"], r["not_inspected"]]
+            for r in expected["by_district"]
+        }
+        relapse_row = page.locator("#relapse-district tbody tr").first
+        assert relapse_row.locator("th").inner_text() == "东城区"
+        assert relapse_row.locator("td").all_inner_texts()[1] == "1"
+
+        assert_accessible(page)
+        walk = keyboard_walk(page)
+        assert walk["reached"] > 0
+        assert not walk["unreachable"], format_problems(
+            [
+                {"rule": "unreachable", "message": "Tab never gets here", "element": e}
+                for e in walk["unreachable"]
+            ]
+        )
+        assert not walk["noIndicator"], format_problems(
+            [
+                {"rule": "focus", "message": "no focus indicator", "element": e}
+                for e in walk["noIndicator"]
+            ]
+        )
+        if device == "phone":
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        shot(page, f"coverage-{device}")
+
+        page.get_by_role("link", name="提醒").click()
+        page.wait_for_load_state()
+        assert page.locator("h1").inner_text() == "提醒"
+        assert_accessible(page)
+        context.close()
