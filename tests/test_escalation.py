@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from inspect_app.audit.models import AuditLog
 from inspect_app.config import ConfigError, escalation_steps
 from inspect_app.db_types import utcnow
 from inspect_app.domain import today_shanghai
@@ -397,3 +398,27 @@ def test_the_database_refuses_a_second_event_of_a_step(app, factory, world):
         with pytest.raises(IntegrityError):
             db.session.commit()
         db.session.rollback()
+
+
+def test_a_disabled_webhook_gets_nothing_new_and_keeps_its_log(app, client, factory, world):
+    made = client.post(
+        "/api/v1/webhooks",
+        json={"name": "群", "url": "http://127.0.0.1:9/none", "secret": "s" * 20},
+        headers=world["h"]["office"],
+    ).get_json()
+    due(factory, world, -1)
+    run(app)
+    gone = client.delete(f"/api/v1/webhooks/{made['id']}", headers=world["h"]["office"])
+    assert gone.status_code == 204
+    due(factory, world, -2)
+    run(app)
+    log = client.get(
+        f"/api/v1/webhooks/{made['id']}/deliveries", headers=world["h"]["office"]
+    ).get_json()["items"]
+    assert len(log) == 1 and log[0]["attempts"] == 1 and log[0]["log"][0]["status_code"] is None
+    assert client.delete("/api/v1/webhooks/999", headers=world["h"]["office"]).status_code == 404
+    with app.app_context():
+        actions = db.session.scalars(
+            select(AuditLog.action).where(AuditLog.object_type == "webhook")
+        ).all()
+    assert sorted(actions) == ["webhook.create", "webhook.disable"]

@@ -27,6 +27,7 @@ from inspect_app.assignments.services import (
     views,
     visible_assignment,
 )
+from inspect_app.audit.services import record as audit
 from inspect_app.auth.models import User
 from inspect_app.campaigns.models import Campaign
 from inspect_app.campaigns.services import campaign_by_code
@@ -140,6 +141,13 @@ def draw(user: User, code: str, data: dict, *, now: datetime | None = None) -> d
         db.session.add(assignment)
         made.append(assignment)
     db.session.flush()
+    audit(
+        user.id,
+        "revisit.draw",
+        "revisit_draw",
+        record.id,
+        {"seed": seed, "share_percent": share, "districts": districts, "drawn": len(drawn)},
+    )
     return draw_view(record, campaign.code, made)
 
 

@@ -38,7 +38,7 @@ def list_assignments(query):
 @blp.route("/assignments", methods=["POST"])
 @blp.arguments(AssignInSchema)
 @blp.response(201, AssignResultSchema)
-@blp.errors(403, 404, 409, 422)
+@blp.errors(400, 403, 404, 409, 422)
 @protected(blp, "team_lead", "office")
 def assign(data):
     """Assign sites (by id, or a district's sites of a type) to an inspector or a team.
@@ -61,7 +61,7 @@ def get_assignment(assignment_id):
 @blp.route("/assignments/<int:assignment_id>/revisit", methods=["POST"])
 @blp.arguments(RevisitInSchema)
 @blp.response(200, AssignmentSchema)
-@blp.errors(403, 404, 409, 422)
+@blp.errors(400, 403, 404, 409, 422)
 @protected(blp)
 def record_revisit(data, assignment_id):
     """Record what a 回头看 revisit found; relapsed reopens the finding (team lead or office)."""
@@ -81,7 +81,7 @@ def coverage(query, code):
 @blp.route("/campaigns/<code>/revisit-draws", methods=["POST"])
 @blp.arguments(DrawInSchema)
 @blp.response(201, DrawSchema)
-@blp.errors(403, 404, 422)
+@blp.errors(400, 403, 404, 422)
 @protected(blp, "team_lead", "office")
 def draw_revisits(data, code):
     """Draw closed findings for 回头看: a share per district, every 重大隐患, from a stored seed.

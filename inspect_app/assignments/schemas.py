@@ -2,6 +2,7 @@
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from inspect_app import formats
 from inspect_app.db_types import MAX_INT
 from inspect_app.domain import DISTRICTS, SITE_TYPES
 from inspect_app.inputs import Day, Text
@@ -15,21 +16,50 @@ OUTCOMES = ("fixed", "relapsed")
 class AssignInSchema(Schema):
     """POST /assignments: sites by id, or every live site of a district (of one type)."""
 
-    campaign = fields.String(required=True, validate=validate.Length(1, 64))
-    stage = Text(200, min_length=1, required=True, metadata={"description": "工作阶段 name"})
+    campaign = fields.String(
+        required=True,
+        validate=validate.Length(1, 64),
+        metadata=formats.checked_against("campaigns"),
+    )
+    stage = Text(
+        200,
+        min_length=1,
+        required=True,
+        metadata={
+            "description": "工作阶段 name",
+            **formats.checked_against("the campaign's stages"),
+        },
+    )
     site_ids = fields.List(
         fields.Integer(validate=ROW_ID),
         load_default=None,
         validate=validate.Length(1, 5000),
-        metadata={"description": "The sites; or give district (and site_type) instead"},
+        metadata={
+            "description": "The sites; or give district (and site_type) instead",
+            **formats.checked_against("live sites in the caller's districts"),
+        },
     )
-    district = fields.String(load_default=None, validate=validate.OneOf(DISTRICTS))
-    site_type = fields.String(load_default=None, validate=validate.OneOf(SITE_TYPES))
+    district = fields.String(
+        load_default=None,
+        validate=validate.OneOf(DISTRICTS),
+        metadata=formats.checked_against("a district with live sites (of site_type)"),
+    )
+    site_type = fields.String(
+        load_default=None,
+        validate=validate.OneOf(SITE_TYPES),
+        metadata={
+            "description": "Only with district",
+            **formats.checked_against("given with district"),
+        },
+    )
     inspector_ids = fields.List(
         fields.Integer(validate=ROW_ID),
         required=True,
         validate=validate.Length(1, 20),
-        metadata={"description": "One inspector, or a team; each must cover the sites' districts"},
+        metadata={
+            "description": "One inspector, or a team; each must cover the sites' districts",
+            **formats.checked_against("active inspectors or team leads of the sites' districts"),
+        },
     )
     due_on = Day(
         load_default=None, allow_none=True, metadata={"description": "Default: the stage's end"}
@@ -38,7 +68,10 @@ class AssignInSchema(Schema):
         200,
         load_default=None,
         allow_none=True,
-        metadata={"description": "责任部门 of the campaign's 职责分工"},
+        metadata={
+            "description": "责任部门 of the campaign's 职责分工",
+            **formats.checked_against("the campaign's departments"),
+        },
     )
 
     @validates_schema
@@ -142,14 +175,20 @@ class DrawInSchema(Schema):
         fields.String(validate=validate.OneOf(DISTRICTS)),
         load_default=None,
         validate=validate.Length(1, len(DISTRICTS)),
-        metadata={"description": "Default: the caller's districts"},
+        metadata={
+            "description": "Default: the caller's districts",
+            **formats.checked_against("districts with closed findings"),
+        },
     )
     due_on = Day(required=True)
     inspector_ids = fields.List(
         fields.Integer(validate=ROW_ID),
         load_default=list,
         validate=validate.Length(max=50),
-        metadata={"description": "Each revisit goes to those of them who cover its district"},
+        metadata={
+            "description": "Each revisit goes to those of them who cover its district",
+            **formats.checked_against("active inspectors or team leads"),
+        },
     )
 
 
@@ -192,7 +231,10 @@ class RevisitInSchema(Schema):
     )
     note = Text(2000, load_default="")
     photos = fields.List(
-        fields.String(validate=SHA256), load_default=list, validate=validate.Length(max=20)
+        fields.String(validate=SHA256),
+        load_default=list,
+        validate=validate.Length(max=20),
+        metadata=formats.checked_against("photos the caller may name"),
     )
 
 

@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import and_, exists, select
 
 from inspect_app.assignments.models import Assignment, AssignmentMember
+from inspect_app.audit.services import record as audit
 from inspect_app.auth.models import User
 from inspect_app.campaigns.models import Campaign
 from inspect_app.campaigns.services import campaign_by_code
@@ -194,6 +195,18 @@ def assign(user: User, data: dict, *, now: datetime | None = None) -> dict:
         assignment.sync_seq = first + offset
         result.append(assignment)
     db.session.flush()
+    audit(
+        user.id,
+        "assignment.assign",
+        "campaign",
+        campaign.code,
+        {
+            "stage": stage["name"],
+            "sites": [s.id for s in sites],
+            "inspectors": [m.id for m in members],
+            "due_on": due_on.isoformat(),
+        },
+    )
     return {
         "created": created,
         "updated": updated,
@@ -350,7 +363,11 @@ def coverage(user: User, code: str, stage_name: str | None = None) -> dict:
     caller's districts. ``ended``: the stage is over, so "not inspected" is final.
     """
     campaign = campaign_by_code(code)
-    stage = stage_of(campaign, stage_name)
+    try:
+        stage = stage_of(campaign, stage_name)
+    except Invalid as error:
+        # A query naming no stage names nothing to show: 404, like an unknown campaign.
+        raise NotFound(error.message) from None
     start, end = stage_window(stage)
     inspected = exists().where(
         Inspection.campaign_id == Assignment.campaign_id,

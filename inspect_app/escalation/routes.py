@@ -38,7 +38,7 @@ def list_webhooks():
 @blp.route("/webhooks", methods=["POST"])
 @blp.arguments(WebhookInSchema)
 @blp.response(201, WebhookSchema)
-@blp.errors(422)
+@blp.errors(400, 422)
 @protected(blp, "office")
 def create_webhook(data):
     """Add a webhook: every escalation step is POSTed to it, signed with HMAC-SHA256."""
@@ -51,7 +51,7 @@ def create_webhook(data):
 @protected(blp, "office")
 def disable_webhook(hook_id):
     """Stop sending to a webhook; its delivery log stays."""
-    services.disable_webhook(hook_id)
+    services.disable_webhook(g.current_user, hook_id)
     return ""
 
 

@@ -22,6 +22,7 @@ from datetime import date, datetime
 from sqlalchemy import and_, exists, select
 from sqlalchemy.exc import IntegrityError
 
+from inspect_app.audit.services import record as audit
 from inspect_app.auth.models import User
 from inspect_app.campaigns.models import Campaign
 from inspect_app.config import escalation_steps
@@ -269,6 +270,7 @@ def create_webhook(user: User, data: dict) -> dict:
     )
     db.session.add(hook)
     db.session.flush()
+    audit(user.id, "webhook.create", "webhook", hook.id, {"name": hook.name, "url": hook.url})
     return webhook_view(hook)
 
 
@@ -279,10 +281,12 @@ def webhook(hook_id: int) -> Webhook:
     return hook
 
 
-def disable_webhook(hook_id: int) -> None:
+def disable_webhook(user: User, hook_id: int) -> None:
     """Stops new deliveries to it; its log stays."""
-    webhook(hook_id).active = False
+    hook = webhook(hook_id)
+    hook.active = False
     db.session.flush()
+    audit(user.id, "webhook.disable", "webhook", hook.id, {"name": hook.name})
 
 
 def deliveries(hook_id: int, limit: int = 200) -> dict:
