@@ -211,6 +211,7 @@ def worker(queue, burst) -> None:
 
     from inspect_app.documents.jobs import revive_stale
     from inspect_app.escalation.webhooks import start_periodic
+    from inspect_app.extensions import db
 
     connection = Redis.from_url(app.config["REDIS_URL"])
     try:
@@ -223,6 +224,9 @@ def worker(queue, burst) -> None:
     with app.app_context():
         # Jobs whose worker died mid-job are queued again (or failed) before we start.
         revived = revive_stale()
+        # Ends the look's transaction: on SQLite it holds the write lock (BEGIN IMMEDIATE)
+        # until the first job otherwise, and every other writer would wait on it.
+        db.session.commit()
         if revived:
             click.echo(f"inspect-app worker: {revived} 个中断的报表任务已重新排队")
         if not burst:

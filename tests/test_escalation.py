@@ -7,10 +7,13 @@ import json
 import os
 import subprocess
 import threading
+import time
+import uuid
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import redis
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -422,3 +425,40 @@ def test_a_disabled_webhook_gets_nothing_new_and_keeps_its_log(app, client, fact
             select(AuditLog.action).where(AuditLog.object_type == "webhook")
         ).all()
     assert sorted(actions) == ["webhook.create", "webhook.disable"]
+
+
+def test_the_redis_worker_runs_the_escalation_job(
+    app, database_url, media_dir, tmp_path, factory, world
+):
+    redis_url = os.environ.get("INSPECT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    try:
+        redis.Redis.from_url(redis_url).ping()
+    except redis.exceptions.ConnectionError as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"Redis not reachable at {redis_url}: {exc}")
+        pytest.skip(f"Redis not reachable at {redis_url}")
+    finding = due(factory, world, -1)
+    queue = f"inspect-test-{uuid.uuid4().hex[:8]}"
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("INSPECT_")},
+        "INSPECT_DATABASE_URL": database_url,
+        "INSPECT_MEDIA_DIR": str(media_dir),
+        "INSPECT_INSTANCE_DIR": str(tmp_path / "instance"),
+        "INSPECT_REDIS_URL": redis_url,
+        "INSPECT_REPORT_QUEUE": queue,
+        "INSPECT_ESCALATION_INTERVAL_SECONDS": "1",
+    }
+    errors = tmp_path / "worker.log"
+    with open(errors, "wb") as log:
+        worker = subprocess.Popen([str(BIN), "worker"], env=env, stdout=log, stderr=log)
+    try:
+        for _ in range(600):  # until the worker's first run has committed
+            if steps_of(app):
+                break
+            assert worker.poll() is None, errors.read_text()
+            time.sleep(0.1)
+        assert steps_of(app) == [(finding, "escalate")]
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+        redis.Redis.from_url(redis_url).delete(f"rq:queue:{queue}")
