@@ -84,6 +84,10 @@ def _candidates(step: str, day: int, today: date) -> list:
         .join(Inspection, Inspection.id == Finding.inspection_id)
         .where(and_(*conditions))
         .order_by(Finding.id)
+        # PostgreSQL: a finding someone is moving right now (its row locked) waits for the
+        # next run; the others are locked until this run commits, so a move made meanwhile
+        # comes after the step and its status. SQLite's writers are serialised anyway.
+        .with_for_update(of=Finding, skip_locked=True)
     ).all()
 
 
