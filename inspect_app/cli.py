@@ -208,6 +208,8 @@ def worker(queue, burst) -> None:
     from rq import Queue, SimpleWorker
 
     from inspect_app.documents.jobs import revive_stale
+    from inspect_app.escalation.webhooks import start_periodic
+    from inspect_app.extensions import db
 
     connection = Redis.from_url(app.config["REDIS_URL"])
     try:
@@ -220,11 +222,39 @@ def worker(queue, burst) -> None:
     with app.app_context():
         # Jobs whose worker died mid-job are queued again (or failed) before we start.
         revived = revive_stale()
+        # Ends the look's transaction: on SQLite it holds the write lock (BEGIN IMMEDIATE)
+        # until the first job otherwise, and every other writer would wait on it.
+        db.session.commit()
         if revived:
             click.echo(f"inspect-app worker: {revived} 个中断的报表任务已重新排队")
+        if not burst:
+            # The escalation job beside the reports, every ESCALATION_INTERVAL_SECONDS.
+            start_periodic(app)
         SimpleWorker([Queue(name, connection=connection)], connection=connection).work(
             burst=burst, with_scheduler=False
         )
+
+
+@main.command()
+def escalate() -> None:
+    """Remind, escalate and 挂牌督办 findings by their deadlines; send the webhooks.
+
+    Safe every minute from cron or a systemd timer, and beside other runs: each step is
+    made once per finding and deadline.
+    """
+    app = _app()
+    _check_database(app)
+    _require_migrated(app)
+    from inspect_app.escalation.webhooks import escalate as run_escalation
+
+    with app.app_context():
+        counts = run_escalation(app.config)
+    click.echo(
+        "inspect-app escalate: 临期提醒 {remind} · 逾期上报 {escalate} · 挂牌督办 {supervise}"
+        " · webhook 送达 {delivered}，失败 {failed}".format(
+            **{"remind": 0, "escalate": 0, "supervise": 0, **counts}
+        )
+    )
 
 
 @main.command()

@@ -48,6 +48,20 @@ class Config:
     REPORT_JOB_LEASE_SECONDS = float(os.environ.get("INSPECT_REPORT_JOB_LEASE_SECONDS", "60"))
     REPORT_JOB_PICKUP_SECONDS = float(os.environ.get("INSPECT_REPORT_JOB_PICKUP_SECONDS", "600"))
     REPORT_JOB_ATTEMPTS = int(os.environ.get("INSPECT_REPORT_JOB_ATTEMPTS", "3"))
+    # Escalation (督办, `inspect-app escalate`): step:day pairs, the day counted from the
+    # deadline (-3: three days before it; 1: the first day it is past). remind tells the
+    # responsible inspector, escalate the district's team leads, supervise the office
+    # (and marks the finding 挂牌督办). Leave a step out to turn it off.
+    ESCALATION_STEPS = os.environ.get(
+        "INSPECT_ESCALATION_STEPS", "remind:-3,escalate:1,supervise:15"
+    )
+    # The Redis worker runs the escalation job this often (cron can run it instead).
+    ESCALATION_INTERVAL_SECONDS = float(os.environ.get("INSPECT_ESCALATION_INTERVAL_SECONDS", "60"))
+    # Webhook deliveries: a failed attempt waits BACKOFF × 2^(attempt-1) seconds (at most
+    # an hour) before the next, up to WEBHOOK_ATTEMPTS attempts in all.
+    WEBHOOK_BACKOFF_SECONDS = float(os.environ.get("INSPECT_WEBHOOK_BACKOFF_SECONDS", "30"))
+    WEBHOOK_ATTEMPTS = int(os.environ.get("INSPECT_WEBHOOK_ATTEMPTS", "8"))
+    WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("INSPECT_WEBHOOK_TIMEOUT_SECONDS", "10"))
     TESTING = False
     JSON_SORT_KEYS = False
 
@@ -81,8 +95,31 @@ class TestConfig(Config):
     SECRET_KEY = "test-secret-key-not-for-production"
 
 
+ESCALATION_STEP_NAMES = ("remind", "escalate", "supervise")
+
+
+def escalation_steps(text: str) -> list[tuple[str, int]]:
+    """``remind:-3,escalate:1,supervise:15`` as [(step, day)], in the order of the days."""
+    steps: dict[str, int] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, _, day = part.partition(":")
+        name = name.strip()
+        try:
+            value = int(day.strip())
+        except ValueError:
+            value = None
+        if name not in ESCALATION_STEP_NAMES or value is None or not -365 <= value <= 365:
+            raise ConfigError(
+                f"INSPECT_ESCALATION_STEPS 格式有误：「{part}」(expected step:day, step one of "
+                f"{', '.join(ESCALATION_STEP_NAMES)}, day between -365 and 365)"
+            )
+        steps[name] = value
+    return sorted(steps.items(), key=lambda item: item[1])
+
+
 def check_settings(config: dict) -> None:
     """Refuse settings that would fail later in a confusing way."""
+    escalation_steps(config.get("ESCALATION_STEPS", ""))
     secret = config.get("SECRET_KEY") or ""
     if config.get("ENV") == "production" and (secret in WEAK_SECRETS or len(secret) < 16):
         raise ConfigError(

@@ -1,9 +1,11 @@
 """Every model, imported in one place so Alembic and the app see the whole schema."""
 
+from inspect_app.assignments.models import Assignment, AssignmentMember, RevisitDraw
 from inspect_app.audit.models import AuditLog
 from inspect_app.auth.models import ApiToken, LoginFailure, User
 from inspect_app.campaigns.models import Campaign, ChecklistItem, ChecklistVersion
 from inspect_app.documents.models import ReportJob
+from inspect_app.escalation.models import Reminder, Webhook, WebhookDelivery
 from inspect_app.findings.models import Enforcement, Finding, FindingPhoto, RectificationEvent
 from inspect_app.inspections.models import Answer, Inspection
 from inspect_app.photos.models import Photo, PhotoHolder
@@ -13,6 +15,8 @@ from inspect_app.sync.models import ChangeCounter
 __all__ = [
     "Answer",
     "ApiToken",
+    "Assignment",
+    "AssignmentMember",
     "AuditLog",
     "Campaign",
     "ChangeCounter",
@@ -26,7 +30,11 @@ __all__ = [
     "Photo",
     "PhotoHolder",
     "RectificationEvent",
+    "Reminder",
     "ReportJob",
+    "RevisitDraw",
     "Site",
     "User",
+    "Webhook",
+    "WebhookDelivery",
 ]

@@ -31,9 +31,11 @@ def _home():
 def register_blueprints(app, api) -> None:
     # Imported here, when the app is made: this module sits on the top floor, and loading
     # every area at import time would load the whole app for any ``from inspect_app import``.
+    from inspect_app.assignments.routes import blp as assignments_blp
     from inspect_app.auth.routes import blp as auth_blp
     from inspect_app.campaigns.routes import blp as campaigns_blp
     from inspect_app.documents.routes import blp as documents_blp
+    from inspect_app.escalation.routes import blp as escalation_blp
     from inspect_app.field.routes import bp as field_bp
     from inspect_app.findings.routes import blp as findings_blp
     from inspect_app.findings.routes import site_enforcements_blp
@@ -61,3 +63,5 @@ def register_blueprints(app, api) -> None:
     api.register_blueprint(site_enforcements_blp)
     api.register_blueprint(sync_blp)
     api.register_blueprint(documents_blp)
+    api.register_blueprint(assignments_blp)
+    api.register_blueprint(escalation_blp)

@@ -18,6 +18,7 @@ from inspect_app.db_types import utcnow
 from inspect_app.extensions import db
 from tests.conftest import PHOTOS
 
+REVIEWERS = {"insp_a": 403, "insp_b": 403, "lead": 200, "office": 200}
 CALLERS = ("insp_a", "insp_b", "lead", "office", "anonymous", "expired", "revoked")
 CODE = "refined-oil-2025"
 
@@ -80,6 +81,38 @@ TABLE = {
         {"insp_a": 403, "insp_b": 403, "lead": 200, "office": 200},
     ),
     "sync": ("GET", "/api/v1/sync", None, {"*": 200}),
+    # Issue 17: assignments, 回头看, escalation. Roles are checked before the body (403),
+    # then the data: no user 999999, no closed finding to draw from (422).
+    "assignments": ("GET", "/api/v1/assignments", None, {"*": 200}),
+    "assignment": ("GET", "/api/v1/assignments/999999", None, {"*": 404}),
+    "assign": (
+        "POST",
+        "/api/v1/assignments",
+        {"campaign": CODE, "stage": "x", "district": "东城区", "inspector_ids": [999999]},
+        {"insp_a": 403, "insp_b": 403, "lead": 422, "office": 422},
+    ),
+    "coverage": ("GET", f"/api/v1/campaigns/{CODE}/coverage", None, REVIEWERS),
+    "relapse": ("GET", f"/api/v1/campaigns/{CODE}/relapse", None, REVIEWERS),
+    "draw revisits": (
+        "POST",
+        f"/api/v1/campaigns/{CODE}/revisit-draws",
+        {"due_on": "2026-12-31"},
+        {"insp_a": 403, "insp_b": 403, "lead": 422, "office": 422},
+    ),
+    "revisit draw": (
+        "GET",
+        "/api/v1/revisit-draws/999999",
+        None,
+        {"insp_a": 403, "insp_b": 403, "lead": 404, "office": 404},
+    ),
+    "reminders": ("GET", "/api/v1/reminders", None, {"*": 200}),
+    "webhooks": ("GET", "/api/v1/webhooks", None, {"*": 403, "office": 200}),
+    "add webhook": (
+        "POST",
+        "/api/v1/webhooks",
+        {"name": "专项办群", "url": "https://example.org/hook", "secret": "s" * 20},
+        {"*": 403, "office": 201},
+    ),
     "logout": ("DELETE", "/api/v1/auth/token", None, {"*": 204}),
 }
 

@@ -75,9 +75,15 @@ ACTIONS: tuple[str, ...] = tuple(MOVES)
 
 # Events the inspection service writes when a finding is recorded, or withdrawn (撤回) from
 # a draft the inspector replaced without it; not client actions.
-ACTION_LABELS = {"record": "现场发现", "fix_on_spot": "立行立改", "withdraw": "撤回"} | {
-    move.action: move.label for move in MOVES.values()
-}
+# The escalation job's steps are events too (inspect_app.escalation), made by no user.
+ACTION_LABELS = {
+    "record": "现场发现",
+    "fix_on_spot": "立行立改",
+    "withdraw": "撤回",
+    "remind": "临期提醒",
+    "escalate": "逾期上报",
+    "supervise": "挂牌督办",
+} | {move.action: move.label for move in MOVES.values()}
 
 
 def check(move: Move, role: str, status: str) -> str:

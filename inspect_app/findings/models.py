@@ -8,6 +8,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from inspect_app.db_types import JSONType, UTCDateTime, utcnow
 from inspect_app.extensions import db
 
+ESCALATION_STEPS = "action IN ('remind', 'escalate', 'supervise')"
+
 
 class Finding(db.Model):
     """Finding — 问题/隐患 found at a site, tracked until closed (销号) or voided.
@@ -63,6 +65,8 @@ class Finding(db.Model):
     # Set when a replaced draft no longer holds the finding: it is voided by a "withdraw"
     # event and stays as a tombstone (deleted in the sync feed), never deleted silently.
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # 挂牌督办: set by the escalation job when the deadline is long past (inspect_app.escalation).
+    supervised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sync_seq: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
@@ -108,13 +112,26 @@ class RectificationEvent(db.Model):
     """
 
     __tablename__ = "rectification_events"
+    __table_args__ = (
+        # Each escalation step once per finding and deadline, however many runs overlap.
+        Index(
+            "uq_events_escalation",
+            "finding_id",
+            "action",
+            "deadline",
+            unique=True,
+            sqlite_where=text(ESCALATION_STEPS),
+            postgresql_where=text(ESCALATION_STEPS),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     finding_id: Mapped[int] = mapped_column(ForeignKey("findings.id"), index=True)
     action: Mapped[str] = mapped_column(String(16))
     from_status: Mapped[str | None] = mapped_column(String(16))
     to_status: Mapped[str] = mapped_column(String(16))
-    actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # None for the system's own events (the escalation job).
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_received_when_made)
     note: Mapped[str] = mapped_column(Text, default="")

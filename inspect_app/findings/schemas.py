@@ -218,7 +218,7 @@ class FindingPageQuerySchema(FindingListQuerySchema):
 
 
 class ActorSchema(Schema):
-    id = fields.Integer()
+    id = fields.Integer(allow_none=True, metadata={"description": "null: the system (督办)"})
     username = fields.String()
     display_name = fields.String()
 
@@ -226,7 +226,10 @@ class ActorSchema(Schema):
 class EventSchema(Schema):
     id = fields.Integer()
     action = fields.String(
-        metadata={"description": "record, fix_on_spot, withdraw (撤回), or a client action"}
+        metadata={
+            "description": "record, fix_on_spot, withdraw (撤回), a client action, or a step "
+            "of the escalation job: remind 临期提醒, escalate 逾期上报, supervise 挂牌督办"
+        }
     )
     action_label = fields.String()
     from_status = fields.String(allow_none=True)
@@ -245,7 +248,10 @@ class EventSchema(Schema):
     note = fields.String()
     photos = fields.List(fields.String())
     deadline = fields.Date(
-        allow_none=True, metadata={"description": "The 整改时限 this move set (extend)"}
+        allow_none=True,
+        metadata={
+            "description": "The 整改时限 this move set (extend), or an escalation step was for"
+        },
     )
 
 
@@ -282,6 +288,11 @@ class FindingSchema(Schema):
     status_label = fields.String(metadata={"enum": list(FINDING_STATUS_LABELS.values())})
     overdue = fields.Boolean(
         metadata={"description": "Derived: not closed/voided and deadline before today (Shanghai)"}
+    )
+    supervised = fields.Boolean(
+        metadata={
+            "description": "挂牌督办: 15 days (a setting) past the deadline, by the escalation job"
+        }
     )
     found_at = fields.DateTime()
     closed_at = fields.DateTime(allow_none=True)

@@ -163,6 +163,7 @@ def finding_view(
         "status": finding.status,
         "status_label": FINDING_STATUS_LABELS[finding.status],
         "overdue": is_overdue(finding.status, finding.deadline, today),
+        "supervised": finding.supervised_at is not None,
         "found_at": finding.found_at,
         "closed_at": finding.closed_at,
         "updated_at": finding.updated_at,
@@ -196,7 +197,8 @@ def finding_detail(finding: Finding, *, today: date | None = None) -> dict:
         event_view(event, actor)
         for event, actor in db.session.execute(
             select(RectificationEvent, User)
-            .join(User, User.id == RectificationEvent.actor_id)
+            # Outer: the escalation job's events have no actor.
+            .outerjoin(User, User.id == RectificationEvent.actor_id)
             .where(RectificationEvent.finding_id == finding.id)
             .order_by(RectificationEvent.id)
         )
@@ -222,11 +224,17 @@ def finding_detail(finding: Finding, *, today: date | None = None) -> dict:
     }
 
 
-def _actor(user: User) -> dict:
+SYSTEM_ACTOR = {"id": None, "username": "system", "display_name": "系统"}
+
+
+def _actor(user: User | None) -> dict:
+    """Who made a move; the system (督办 by the escalation job) when no user did."""
+    if user is None:
+        return SYSTEM_ACTOR
     return {"id": user.id, "username": user.username, "display_name": user.display_name}
 
 
-def event_view(event: RectificationEvent, actor: User) -> dict:
+def event_view(event: RectificationEvent, actor: User | None) -> dict:
     return {
         "id": event.id,
         "action": event.action,

@@ -6,9 +6,15 @@ every domain's tables and views. The counter that hands out feed positions stays
 in ``sync.services``, where every domain that writes can use it.
 """
 
+from collections import defaultdict
+
 from sqlalchemy import select
 
+from inspect_app.assignments.models import Assignment, AssignmentMember
+from inspect_app.assignments.services import views as assignment_views
 from inspect_app.campaigns.models import Campaign, ChecklistVersion
+from inspect_app.escalation.models import Reminder
+from inspect_app.escalation.services import reminder_view
 from inspect_app.extensions import db
 from inspect_app.findings.models import Finding, RectificationEvent
 from inspect_app.scope import district_filter
@@ -18,9 +24,11 @@ from inspect_app.sync.models import ChangeCounter
 
 
 def changes_since(user, since: str | None, limit: int) -> dict:
-    """Sites, findings and checklist versions changed after ``since``, in feed order.
+    """Sites, findings, checklist versions, the caller's assignments and reminders
+    changed after ``since``, in feed order.
 
-    Deletions come as tombstones (``deleted``): sites deleted, findings withdrawn.
+    Deletions come as tombstones (``deleted``): sites deleted, findings withdrawn, an
+    assignment the caller was taken off.
 
     Each feed is read up to ``limit + 1`` rows; the merged page is cut at ``limit``
     so the cursor never passes a change the phone has not received.
@@ -59,18 +67,55 @@ def changes_since(user, since: str | None, limit: int) -> dict:
         .order_by(ChecklistVersion.sync_seq)
         .limit(limit + 1)
     ).all()
+    # The caller's own assignments (as a member, current or taken off) and reminders.
+    assignments = db.session.execute(
+        select(Assignment, AssignmentMember.removed_at)
+        .join(AssignmentMember, AssignmentMember.assignment_id == Assignment.id)
+        .where(AssignmentMember.user_id == user.id, Assignment.sync_seq > after)
+        .order_by(Assignment.sync_seq)
+        .limit(limit + 1)
+    ).all()
+    reminders = db.session.execute(
+        select(Reminder, Finding, Site.name, Campaign.code)
+        .join(Finding, Finding.id == Reminder.finding_id)
+        .join(Site, Site.id == Finding.site_id)
+        .join(Campaign, Campaign.id == Finding.campaign_id)
+        .where(Reminder.user_id == user.id, Reminder.sync_seq > after)
+        .order_by(Reminder.sync_seq)
+        .limit(limit + 1)
+    ).all()
 
     merged = sorted(
         [(s.sync_seq, "sites", s) for s in sites]
         + [(row[0].sync_seq, "findings", row) for row in findings]
-        + [(row[0].sync_seq, "checklists", row) for row in versions],
+        + [(row[0].sync_seq, "checklists", row) for row in versions]
+        + [(row[0].sync_seq, "assignments", row) for row in assignments]
+        + [(row[0].sync_seq, "reminders", row) for row in reminders],
         key=lambda entry: entry[0],
     )
     has_more = len(merged) > limit
     merged = merged[:limit]
-    changes: dict[str, list] = {"sites": [], "findings": [], "checklists": []}
+    changes: dict[str, list] = {
+        "sites": [],
+        "findings": [],
+        "checklists": [],
+        "assignments": [],
+        "reminders": [],
+    }
+    taken_off: dict[int, bool] = defaultdict(bool)
+    chosen = []
     for _seq, kind, obj in merged:
-        if kind == "sites":
+        if kind == "assignments":
+            taken_off[obj[0].id] = obj[1] is not None
+            chosen.append(obj[0])
+    for view in assignment_views(chosen):
+        changes["assignments"].append({**view, "deleted": taken_off[view["id"]]})
+    for _seq, kind, obj in merged:
+        if kind == "assignments":
+            continue
+        if kind == "reminders":
+            changes["reminders"].append(reminder_view(*obj))
+        elif kind == "sites":
             changes["sites"].append(site_view(obj))
         elif kind == "findings":
             finding, code, action, note = obj

@@ -2,6 +2,8 @@
 
 from marshmallow import Schema, fields, validate
 
+from inspect_app.assignments.schemas import AssignmentSchema
+from inspect_app.escalation.schemas import ReminderSchema
 from inspect_app.sites.schemas import SiteSchema, validate_cursor
 
 
@@ -40,10 +42,26 @@ class ChecklistChangeSchema(Schema):
     published_at = fields.DateTime()
 
 
+class AssignmentChangeSchema(AssignmentSchema):
+    deleted = fields.Boolean(
+        metadata={"description": "Tombstone: the caller was taken off this assignment"}
+    )
+
+
 class ChangesSchema(Schema):
     sites = fields.List(fields.Nested(SiteSchema))
     findings = fields.List(fields.Nested(FindingChangeSchema))
     checklists = fields.List(fields.Nested(ChecklistChangeSchema))
+    assignments = fields.List(
+        fields.Nested(AssignmentChangeSchema),
+        metadata={"description": "The caller's assignments (检查任务, 回头看复查) made or changed"},
+    )
+    reminders = fields.List(
+        fields.Nested(ReminderSchema),
+        metadata={
+            "description": "Reminders (临期提醒, 逾期上报, 挂牌督办) addressed to the caller"
+        },
+    )
 
 
 class SyncSchema(Schema):

@@ -297,8 +297,9 @@ def site_findings(user: User, site: Site, campaign_code: str | None) -> list[dic
         ):
             photos[finding_id].append(sha)
         for event, display_name in db.session.execute(
-            select(RectificationEvent, User.display_name)
-            .join(User, User.id == RectificationEvent.actor_id)
+            select(RectificationEvent, func.coalesce(User.display_name, "系统"))
+            # Outer: the escalation job's events have no actor.
+            .outerjoin(User, User.id == RectificationEvent.actor_id)
             .where(RectificationEvent.finding_id.in_(ids))
             .order_by(RectificationEvent.finding_id, RectificationEvent.id)
         ):

@@ -25,6 +25,8 @@ from flask import (
     url_for,
 )
 
+from inspect_app.assignments import revisits
+from inspect_app.assignments import services as assignments
 from inspect_app.campaigns.services import campaign_by_code
 from inspect_app.documents import jobs
 from inspect_app.documents.routes import send_job_file, send_pdf_now
@@ -47,6 +49,7 @@ from inspect_app.errors import (
     Unauthorized,
     add_error_page,
 )
+from inspect_app.escalation import services as escalation
 from inspect_app.extensions import db
 from inspect_app.findings import lifecycle
 from inspect_app.findings import services as findings
@@ -324,6 +327,32 @@ def overdue(code):
         departments=queries.departments(user, campaign.id),
         sort_labels=SORT_LABELS,
         today=today,
+    )
+
+
+@bp.route("/campaigns/<code>/coverage")
+@login_required
+def coverage(code):
+    """Coverage of a stage (sites assigned, inspected, not yet) and 回头看 relapse rates."""
+    user = g.current_user
+    if user.role not in assignments.ASSIGNERS:
+        raise Forbidden("只有组长或专项办可以查看检查覆盖情况")
+    campaign = campaign_by_code(code)
+    return render_template(
+        "web/coverage.html",
+        campaign=campaign,
+        coverage=assignments.coverage(user, code, request.args.get("stage") or None),
+        relapse=revisits.relapse(user, code),
+        scope=scope_name(covered_districts(user)),
+    )
+
+
+@bp.route("/reminders")
+@login_required
+def reminders():
+    """The user's reminders: deadlines coming, passed, and findings under 挂牌督办."""
+    return render_template(
+        "web/reminders.html", reminders=escalation.reminders_of(g.current_user)["items"]
     )
 
 
