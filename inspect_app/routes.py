@@ -32,6 +32,7 @@ def register_blueprints(app, api) -> None:
     # Imported here, when the app is made: this module sits on the top floor, and loading
     # every area at import time would load the whole app for any ``from inspect_app import``.
     from inspect_app.auth.routes import blp as auth_blp
+    from inspect_app.campaigns.draft_routes import blp as drafts_blp
     from inspect_app.campaigns.routes import blp as campaigns_blp
     from inspect_app.documents.routes import blp as documents_blp
     from inspect_app.findings.routes import blp as findings_blp
@@ -50,6 +51,7 @@ def register_blueprints(app, api) -> None:
     api.register_blueprint(meta)
     api.register_blueprint(auth_blp)
     api.register_blueprint(campaigns_blp)
+    api.register_blueprint(drafts_blp)
     api.register_blueprint(stats_blp)
     api.register_blueprint(sites_blp)
     api.register_blueprint(inspections_blp)
