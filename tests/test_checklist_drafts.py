@@ -486,3 +486,50 @@ def test_the_spec_documents_the_draft_endpoints(client):
         "/api/v1/campaigns/{code}/checklist.yaml",
     ):
         assert path in paths, path
+
+
+def test_a_regenerated_notice_keeps_the_codes_of_the_items_it_still_asks(client, office):
+    """Against the reviewed version 1, items are matched by question or notice sentence."""
+    v1 = client.get(f"/api/v1/campaigns/{CODE}/checklist", headers=office).get_json()["items"]
+    draft = make_draft(client, office)
+    old = {i["code"]: i for i in v1}
+    for item in draft["items"]:
+        kept = old.get(item["code"])
+        if kept is not None:
+            assert kept["clause"] == item["clause"] or kept["text"] == item["text"], item
+    numbers = [int(c.split("-")[1]) for c in old]
+    fresh = [i for i in draft["items"] if i["code"] not in old]
+    assert all(int(i["code"].split("-")[1]) > max(numbers) for i in fresh)
+    diff = client.get(f"/api/v1/checklist-drafts/{draft['id']}/diff", headers=office).get_json()
+    assert len(diff["added"]) == len(fresh)
+    assert {w["code"] for w in diff["withdrawn"]} == set(old) - {i["code"] for i in draft["items"]}
+
+
+def test_a_draft_from_the_current_version_changes_only_what_is_edited(app, client, office, lead):
+    assert_error(
+        client.post(f"/api/v1/campaigns/{CODE}/checklist-drafts", headers=lead), 403, "forbidden"
+    )
+    response = client.post(f"/api/v1/campaigns/{CODE}/checklist-drafts", headers=office)
+    assert response.status_code == 201, response.get_json()
+    draft = response.get_json()
+    v1 = client.get(f"/api/v1/campaigns/{CODE}/checklist", headers=office).get_json()["items"]
+    assert [i["code"] for i in draft["items"]] == [i["code"] for i in v1]
+    diff = client.get(f"/api/v1/checklist-drafts/{draft['id']}/diff", headers=office).get_json()
+    assert (diff["added"], diff["changed"], diff["withdrawn"]) == ([], [], [])
+    # Nothing changed: publishing would make an identical version, so it makes none.
+    assert_error(publish(client, office, draft["id"], 1), 409, "conflict")
+    item = draft["items"][-1]
+    client.patch(
+        f"/api/v1/checklist-drafts/{draft['id']}/items/{item['id']}",
+        json={"default_severity": "key" if item["default_severity"] == "general" else "general"},
+        headers=office,
+    )
+    diff = client.get(f"/api/v1/checklist-drafts/{draft['id']}/diff", headers=office).get_json()
+    assert [(c["code"], c["fields"]) for c in diff["changed"]] == [
+        (item["code"], ["default_severity"])
+    ]
+    assert publish(client, office, draft["id"], 1).status_code == 201
+    assert versions(app) == [1, 2]
+    assert_error(
+        client.post("/api/v1/campaigns/no-such/checklist-drafts", headers=office), 404, "not_found"
+    )

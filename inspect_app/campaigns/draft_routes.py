@@ -22,9 +22,7 @@ from inspect_app.campaigns.draft_schemas import (
     PublishedSchema,
     VersionYamlQuerySchema,
 )
-from inspect_app.campaigns.notice_pdf import PdfTextError, looks_like_pdf, pdf_text
-from inspect_app.errors import Invalid, UnsupportedMediaType
-from inspect_app.input_rules import text_problem
+from inspect_app.campaigns.notice_pdf import notice_text
 
 OFFICE = "office"
 
@@ -34,25 +32,6 @@ blp = Blueprint(
     url_prefix="/api/v1",
     description="检查清单草稿 Checklist drafts (campaign office only)",
 )
-
-
-def notice_text(data: bytes, media_type: str) -> str:
-    """The notice's text from an uploaded PDF or plain text; Invalid (422) when there is none."""
-    if media_type == "application/pdf" or (not media_type and looks_like_pdf(data)):
-        try:
-            return pdf_text(data)
-        except PdfTextError as exc:
-            raise Invalid(exc.message) from None
-    if media_type and media_type != "text/plain":
-        raise UnsupportedMediaType("只接受通知的 PDF 文件（application/pdf）或纯文本（text/plain）")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise Invalid("通知文本应为 UTF-8 编码") from None
-    problem = text_problem(text)
-    if problem:
-        raise Invalid(f"通知文本{problem}")
-    return text
 
 
 def draft_view(draft) -> dict:
@@ -239,3 +218,12 @@ def yaml_file(text: str, name: str) -> Response:
         mimetype="application/yaml",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
+
+
+@blp.route("/campaigns/<code>/checklist-drafts", methods=["POST"])
+@blp.response(201, DraftSchema)
+@blp.errors(403, 404)
+@protected(blp, OFFICE)
+def draft_from_version(code):
+    """A draft holding the campaign's current version, to change it without a new notice."""
+    return draft_view(drafts.create_draft_from_version(g.current_user, code))

@@ -96,10 +96,12 @@ def create_draft(user, text: str, code: str, prefix: str | None, source_name: st
     items = made["items"]
     if not items:
         raise Invalid("通知中没有可在现场检查的事项，无法生成检查清单")
-    first_code = items[0]["code"]
+    current = current_of(code)
+    if current is not None:
+        items = adopt_codes(items, services.version_items(current))
     draft = ChecklistDraft(
         campaign_code=code,
-        prefix=first_code.split("-")[0],
+        prefix=items[0]["code"].split("-")[0],
         campaign=_json_safe(made["campaign"]),
         excluded=_json_safe(made["excluded"]),
         summary=_json_safe(made["summary"]),
@@ -109,6 +111,121 @@ def create_draft(user, text: str, code: str, prefix: str | None, source_name: st
         created_by=user.id,
     )
     db.session.add(draft)
+    _add_items(draft, items)
+    db.session.flush()
+    record(user.id, "draft_create", "checklist_draft", draft.id, {"campaign": code})
+    return draft
+
+
+def adopt_codes(items: list[dict], current: list) -> list[dict]:
+    """Generated items recoded after the running version's items they stand for.
+
+    Phones and findings know an item by its code, and the difference shown before
+    publishing is read by code: a generated item that asks what a published item asks
+    (same question, or the same notice sentence at the same clause) keeps that item's
+    code; every other item gets a new code after the highest ever used, in the running
+    version's prefix (a checklist file has one).
+    """
+    prefix = current[0].code.split("-")[0] if current else items[0]["code"].split("-")[0]
+    free = list(current)
+    taken: dict[int, str] = {}
+    rules = (
+        lambda g, c: g["text"] == c.text,
+        lambda g, c: g.get("basis") == c.basis and g.get("clause") == c.clause,
+        lambda g, c: (
+            g.get("clause") == c.clause
+            and bool(g.get("basis"))
+            and bool(c.basis)
+            and (g["basis"] in c.basis or c.basis in g["basis"])
+        ),
+    )
+    for rule in rules:
+        for index, item in enumerate(items):
+            if index in taken:
+                continue
+            match = next((c for c in free if rule(item, c)), None)
+            if match is not None:
+                taken[index] = match.code
+                free.remove(match)
+    numbers = [int(c.code.split("-")[1]) for c in current if c.code.startswith(f"{prefix}-")]
+    next_number = max(numbers, default=0) + 1
+    out = []
+    for index, item in enumerate(items):
+        code = taken.get(index)
+        if code is None:
+            code = f"{prefix}-{next_number:02d}"
+            next_number += 1
+        out.append({**item, "code": code})
+    return out
+
+
+def create_draft_from_version(user, code: str):
+    """A draft holding the campaign's current version, to change it without a new notice."""
+    require_office(user)
+    campaign = services.campaign_by_code(code)
+    current = current_of(code)
+    if current is None:
+        raise NotFound(f"专项行动 {code} 尚未发布检查清单")
+    items = services.version_items(current)
+    draft = ChecklistDraft(
+        campaign_code=code,
+        prefix=items[0].code.split("-")[0],
+        campaign=_json_safe(campaign_meta(campaign)),
+        excluded=[],
+        summary={"items": len(items), "excluded": 0},
+        source_name=f"第 {current.version} 版检查清单",
+        notice_text="",
+        status="draft",
+        created_by=user.id,
+    )
+    db.session.add(draft)
+    _add_items(draft, [{k: getattr(i, k) for k in ITEM_KEYS} for i in items])
+    db.session.flush()
+    record(
+        user.id,
+        "draft_create",
+        "checklist_draft",
+        draft.id,
+        {"campaign": code, "from": current.version},
+    )
+    return draft
+
+
+ITEM_KEYS = (
+    "code",
+    "section",
+    "clause",
+    "text",
+    "basis",
+    "lead_department",
+    "site_types",
+    "answer_type",
+    "default_severity",
+    "photo_required",
+)
+
+
+def campaign_meta(campaign: Campaign) -> dict:
+    """The campaign part of a checklist file, as the campaign stands now."""
+    return {
+        "code": campaign.code,
+        "name": campaign.name,
+        "document_no": campaign.document_no,
+        "issued_on": campaign.issued_on,
+        "lead_office": campaign.lead_office,
+        "notice": f"{campaign.code}.txt",
+        "stages": services.stages_of(campaign),
+        "departments": [
+            {"name": d["name"], "duties": d["duties"]} for d in campaign.departments or []
+        ],
+        "deadline_days": {
+            "general": campaign.general_deadline_days,
+            "key": campaign.key_deadline_days,
+        },
+    }
+
+
+def _add_items(draft: ChecklistDraft, items: list[dict]) -> None:
     for position, item in enumerate(items):
         draft.items.append(
             ChecklistDraftItem(
@@ -125,9 +242,6 @@ def create_draft(user, text: str, code: str, prefix: str | None, source_name: st
                 photo_required=bool(item.get("photo_required", False)),
             )
         )
-    db.session.flush()
-    record(user.id, "draft_create", "checklist_draft", draft.id, {"campaign": code})
-    return draft
 
 
 def _json_safe(value):
@@ -497,36 +611,7 @@ def version_yaml(user, code: str, number: int | None) -> tuple[str, int]:
             f"专项行动 {code} 没有第 {number} 版检查清单" if number else "尚未发布检查清单"
         )
     data = {
-        "campaign": {
-            "code": campaign.code,
-            "name": campaign.name,
-            "document_no": campaign.document_no,
-            "issued_on": campaign.issued_on,
-            "lead_office": campaign.lead_office,
-            "notice": f"{campaign.code}.txt",
-            "stages": services.stages_of(campaign),
-            "departments": [
-                {"name": d["name"], "duties": d["duties"]} for d in campaign.departments or []
-            ],
-            "deadline_days": {
-                "general": campaign.general_deadline_days,
-                "key": campaign.key_deadline_days,
-            },
-        },
-        "items": [
-            {
-                "code": i.code,
-                "section": i.section,
-                "clause": i.clause,
-                "text": i.text,
-                "basis": i.basis,
-                "lead_department": i.lead_department,
-                "site_types": list(i.site_types),
-                "answer_type": i.answer_type,
-                "default_severity": i.default_severity,
-                "photo_required": i.photo_required,
-            }
-            for i in services.version_items(version)
-        ],
+        "campaign": campaign_meta(campaign),
+        "items": [{k: getattr(i, k) for k in ITEM_KEYS} for i in services.version_items(version)],
     }
     return dump_yaml(data), version.version

@@ -8,6 +8,9 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from inspect_app.errors import Invalid, UnsupportedMediaType
+from inspect_app.input_rules import text_problem
+
 PDFTOTEXT = "pdftotext"
 TIMEOUT_SECONDS = 20
 MAX_PDF_BYTES = 20 * 1024 * 1024
@@ -58,4 +61,23 @@ def pdf_text(data: bytes) -> str:
         raise PdfTextError(
             "PDF 中没有可提取的文字（可能是扫描件）：请上传文字版 PDF，或粘贴通知全文"
         )
+    return text
+
+
+def notice_text(data: bytes, media_type: str) -> str:
+    """The notice's text from an uploaded PDF or plain text; Invalid (422) when there is none."""
+    if media_type == "application/pdf" or (not media_type and looks_like_pdf(data)):
+        try:
+            return pdf_text(data)
+        except PdfTextError as exc:
+            raise Invalid(exc.message) from None
+    if media_type and media_type != "text/plain":
+        raise UnsupportedMediaType("只接受通知的 PDF 文件（application/pdf）或纯文本（text/plain）")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise Invalid("通知文本应为 UTF-8 编码") from None
+    problem = text_problem(text)
+    if problem:
+        raise Invalid(f"通知文本{problem}")
     return text
