@@ -533,3 +533,68 @@ def test_a_draft_from_the_current_version_changes_only_what_is_edited(app, clien
     assert_error(
         client.post("/api/v1/campaigns/no-such/checklist-drafts", headers=office), 404, "not_found"
     )
+
+
+# ---------------------------------------------------------------------------
+# The dashboard's forms (the browser test drives them in tests/test_checklist_drafts_e2e.py)
+
+
+def web_login(client, username):
+    from tests.test_web import csrf_of
+
+    token = csrf_of(client)
+    response = client.post(
+        "/dashboard/login",
+        data={"csrf_token": token, "username": username, "password": "password123"},
+    )
+    assert response.status_code == 302
+    return csrf_of(client, "/dashboard/")
+
+
+def test_the_dashboard_drafts_are_the_office_s_alone(client, make_user):
+    make_user("lead2", role="team_lead")
+    web_login(client, "lead2")
+    page = client.get("/dashboard/drafts")
+    assert page.status_code == 403
+    assert "专项办" in page.get_data(as_text=True)
+    assert "检查清单</a>" not in client.get("/dashboard/").get_data(as_text=True)
+
+
+def test_a_dashboard_upload_without_csrf_or_with_a_bad_pdf_stores_nothing(app, client, make_user):
+    make_user("office2", role="office", districts=())
+    token = web_login(client, "office2")
+    import io
+
+    forged = client.post(
+        "/dashboard/drafts",
+        data={"campaign": CODE, "notice": (io.BytesIO(b"%PDF-1.4 x"), "a.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert forged.status_code == 400
+    bad = client.post(
+        "/dashboard/drafts",
+        data={
+            "csrf_token": token,
+            "campaign": CODE,
+            "notice": (io.BytesIO(b"%PDF-1.4 x"), "a.pdf"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert bad.status_code == 422
+    html = bad.get_data(as_text=True)
+    assert 'role="alert"' in html and "PDF" in html
+    assert f'value="{CODE}"' in html  # the form keeps what was typed
+    nothing = client.post(
+        "/dashboard/drafts",
+        data={"csrf_token": token, "campaign": CODE},
+        content_type="multipart/form-data",
+    )
+    assert nothing.status_code == 422
+    assert count_drafts(app) == 0
+    pasted = client.post(
+        "/dashboard/drafts",
+        data={"csrf_token": token, "campaign": CODE, "text": NOTICE.read_text(encoding="utf-8")},
+        content_type="multipart/form-data",
+    )
+    assert pasted.status_code == 302 and "/dashboard/drafts/" in pasted.headers["Location"]
+    assert count_drafts(app) == 1
