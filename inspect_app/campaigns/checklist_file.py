@@ -61,6 +61,7 @@ _ITEM_KEYS = (
     "default_severity",
     "photo_required",
 )
+ITEM_KEYS = _ITEM_KEYS  # an item's fields, in the order the file writes them
 
 
 @dataclass

@@ -15,10 +15,12 @@ from datetime import date
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from inspect_app.audit.services import record
 from inspect_app.campaigns import services
 from inspect_app.campaigns.checklist_file import (
+    ITEM_KEYS,
     ChecklistFileError,
     checklist_digest,
     read_checklist,
@@ -189,20 +191,6 @@ def create_draft_from_version(user, code: str):
         {"campaign": code, "from": current.version},
     )
     return draft
-
-
-ITEM_KEYS = (
-    "code",
-    "section",
-    "clause",
-    "text",
-    "basis",
-    "lead_department",
-    "site_types",
-    "answer_type",
-    "default_severity",
-    "photo_required",
-)
 
 
 def campaign_meta(campaign: Campaign) -> dict:
@@ -474,21 +462,9 @@ def checklist_data(draft: ChecklistDraft) -> dict:
         ],
         "deadline_days": dict(meta.get("deadline_days") or {"general": 7, "key": 30}),
     }
-    items = [
-        {
-            "code": i.code,
-            "section": i.section,
-            "clause": i.clause,
-            "text": i.text,
-            "basis": i.basis,
-            "lead_department": i.lead_department,
-            "site_types": list(i.site_types),
-            "answer_type": i.answer_type,
-            "default_severity": i.default_severity,
-            "photo_required": i.photo_required,
-        }
-        for i in draft.items
-    ]
+    items = [{key: getattr(i, key) for key in ITEM_KEYS} for i in draft.items]
+    for item in items:
+        item["site_types"] = list(item["site_types"])
     return {"campaign": campaign, "items": items}
 
 
@@ -570,6 +546,11 @@ def publish_draft(user, draft: ChecklistDraft, base_version: int | None, address
     require_office(user)
     if draft.status != "draft":
         raise Conflict(f"该草稿已发布为第 {draft.published_version} 版")
+    # Two offices publishing at once: the second waits here for the first to commit, then
+    # sees its version and is told to look again (SQLite's writers queue already).
+    db.session.scalar(
+        select(Campaign.id).where(Campaign.code == draft.campaign_code).with_for_update()
+    )
     current = current_of(draft.campaign_code)
     current_number = current.version if current else None
     if current_number != base_version:
@@ -580,7 +561,11 @@ def publish_draft(user, draft: ChecklistDraft, base_version: int | None, address
             f"当前已发布的是第 {current_number} 版，而确认时对比的是{seen}：请重新查看差异后再发布"
         )
     data = checked_checklist(draft)
-    result = services.publish_checklist(data, checklist_digest(data))
+    try:
+        result = services.publish_checklist(data, checklist_digest(data))
+    except IntegrityError:
+        # A new campaign's first version, published by someone else at the same moment.
+        raise Conflict("另一位用户刚刚发布了该活动的检查清单，请刷新后重新查看差异") from None
     if not result.published:
         raise Conflict(f"草稿与当前第 {result.version} 版完全相同，无需发布")
     draft.status = "published"

@@ -2,6 +2,8 @@
 
 The PDF is written to a private temporary file and read by a separate process with a
 time limit, so a hostile or broken file costs a few seconds at most and never the app.
+``notice_text`` takes an upload of either kind (PDF or UTF-8 text), for the API and the
+dashboard alike.
 """
 
 import subprocess

@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 
 from flask import (
     Blueprint,
-    Response,
     current_app,
     flash,
     g,
@@ -24,6 +23,7 @@ from flask import (
 )
 
 from inspect_app.campaigns import draft_services as drafts
+from inspect_app.campaigns.draft_routes import yaml_file
 from inspect_app.campaigns.notice_pdf import looks_like_pdf, notice_text
 from inspect_app.campaigns.services import campaign_by_code, list_campaigns
 from inspect_app.documents import jobs
@@ -564,9 +564,9 @@ def draft_upload():
         else:
             raise Invalid("请选择通知的 PDF 文件，或粘贴通知全文")
         draft = drafts.create_draft(user, text, form["campaign"], form["prefix"], source)
-    except (Invalid, DomainError) as error:
+    except DomainError as error:
         db.session.rollback()
-        return _drafts_page(error.message, getattr(error, "status", 422), form)
+        return _drafts_page(error.message, error.status, form)
     flash(f"已生成草稿：{len(draft.items)} 个检查项，请逐项核对后发布", "status")
     return redirect(url_for("web.draft_page", draft_id=draft.id))
 
@@ -705,7 +705,7 @@ def draft_publish(draft_id):
 def draft_yaml(draft_id):
     """The draft as a checklist file (read by inspect-app checklists load)."""
     draft = drafts.get_draft(g.current_user, draft_id)
-    return _yaml(drafts.draft_yaml(draft), f"{draft.campaign_code}-draft-{draft.id}.yaml")
+    return yaml_file(drafts.draft_yaml(draft), f"{draft.campaign_code}-draft-{draft.id}.yaml")
 
 
 @bp.route("/campaigns/<code>/checklist.yaml")
@@ -715,12 +715,4 @@ def version_yaml(code):
     raw = request.args.get("version", "")
     number = int(raw) if raw.isdigit() and len(raw) < 10 else None
     text, number = drafts.version_yaml(g.current_user, code, number)
-    return _yaml(text, f"{code}-v{number}.yaml")
-
-
-def _yaml(text: str, name: str) -> Response:
-    return Response(
-        text,
-        mimetype="application/yaml",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return yaml_file(text, f"{code}-v{number}.yaml")
