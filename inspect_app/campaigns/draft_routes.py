@@ -10,6 +10,7 @@ from inspect_app.api import Blueprint
 from inspect_app.auth.guard import protected
 from inspect_app.campaigns import draft_services as drafts
 from inspect_app.campaigns.draft_schemas import (
+    NOTICE,
     DraftDiffSchema,
     DraftItemAddSchema,
     DraftItemEditSchema,
@@ -84,8 +85,8 @@ def item_view(item) -> dict:
         "required": True,
         "description": "The notice as received: its PDF (text read by pdftotext) or its text",
         "content": {
-            "application/pdf": {"schema": {"type": "string", "format": "binary"}},
-            "text/plain": {"schema": {"type": "string"}},
+            "application/pdf": {"schema": {"type": "string", "format": "binary", **NOTICE}},
+            "text/plain": {"schema": {"type": "string", **NOTICE}},
         },
     }
 )
@@ -191,7 +192,7 @@ YAML_RESPONSE = {"content": {"application/yaml": {"schema": {"type": "string"}}}
 
 @blp.route("/checklist-drafts/<int:draft_id>/checklist.yaml")
 @blp.doc(responses={"200": {"description": "The draft as a checklist file", **YAML_RESPONSE}})
-@blp.errors(403, 404, 422)
+@blp.errors(403, 404)
 @protected(blp, OFFICE)
 def draft_yaml(draft_id):
     """The draft as a checklist file (the format ``inspect-app checklists load`` reads)."""

@@ -2,22 +2,31 @@
 
 from marshmallow import Schema, fields, validate
 
+from inspect_app import formats
 from inspect_app.campaigns.schemas import StageSchema
 from inspect_app.domain import SEVERITIES, SITE_TYPES
 from inspect_app.inputs import Text
 
 MAX_ITEMS = 2000
+CAMPAIGN_CODE = "^[a-z0-9]+(?:-[a-z0-9]+)*$"
+PREFIX = "^[A-Z]{2,4}$"
+_BLANKS = formats.char_class(ch for ch in map(chr, range(0x10000)) if ch.isspace())
+# A question as the checklist file takes it: something, then ？ (blanks may follow).
+QUESTION = f"^[^\\u0000]*？{_BLANKS}*$"
+NOTICE = formats.checked_against(
+    "the notice's content: a PDF pdftotext can read, UTF-8 text, with tasks checkable at a site"
+)
 
 
 class DraftUploadQuerySchema(Schema):
     campaign = fields.String(
         required=True,
-        validate=validate.Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$"),
+        validate=[validate.Length(max=64), formats.Matches(CAMPAIGN_CODE)],
         metadata={"description": "活动代码", "example": "placer-gold-2024"},
     )
     prefix = fields.String(
         load_default=None,
-        validate=validate.Regexp(r"^[A-Z]{2,4}$"),
+        validate=formats.Matches(PREFIX),
         metadata={"description": "检查项编号前缀 (derived from the code if absent)"},
     )
     source_name = Text(200, load_default="", metadata={"description": "上传的文件名"})
@@ -63,8 +72,10 @@ class DraftSchema(Schema):
 
 
 class DraftItemEditSchema(Schema):
-    text = Text(500, metadata={"description": "以“？”结尾的问题"})
-    lead_department = Text(200)
+    text = Text(
+        500, validate=formats.Matches(QUESTION), metadata={"description": "以“？”结尾的问题"}
+    )
+    lead_department = Text(200, validate=formats.Matches(formats.NOT_BLANK))
     site_types = fields.List(
         fields.String(validate=validate.OneOf(list(SITE_TYPES))),
         validate=validate.Length(min=1, max=len(SITE_TYPES)),
@@ -74,8 +85,8 @@ class DraftItemEditSchema(Schema):
 
 
 class DraftItemAddSchema(DraftItemEditSchema):
-    text = Text(500, required=True)
-    lead_department = Text(200, required=True)
+    text = Text(500, required=True, validate=formats.Matches(QUESTION))
+    lead_department = Text(200, required=True, validate=formats.Matches(formats.NOT_BLANK))
     site_types = fields.List(
         fields.String(validate=validate.OneOf(list(SITE_TYPES))),
         required=True,
@@ -97,7 +108,10 @@ class DraftMergeSchema(Schema):
         fields.Integer(validate=validate.Range(min=1, max=2**31 - 1)),
         required=True,
         validate=validate.Length(equal=2),
-        metadata={"description": "ids of the two items; the second is folded into the first"},
+        metadata={
+            "description": "ids of the two items; the second is folded into the first",
+            **formats.checked_against("two different items of the draft"),
+        },
     )
 
 
@@ -105,7 +119,10 @@ class DraftMoveSchema(Schema):
     position = fields.Integer(
         required=True,
         validate=validate.Range(min=1, max=MAX_ITEMS),
-        metadata={"description": "the item's new place, 1 is the first"},
+        metadata={
+            "description": "the item's new place, 1 is the first",
+            **formats.checked_against("the number of items in the draft"),
+        },
     )
 
 
