@@ -113,7 +113,7 @@ def get_draft(draft_id):
 @blp.route("/checklist-drafts/<int:draft_id>/items", methods=["POST"])
 @blp.arguments(DraftItemAddSchema)
 @blp.response(201, DraftItemSchema)
-@blp.errors(403, 404, 409, 422)
+@blp.errors(400, 403, 404, 409, 422)
 @protected(blp, OFFICE)
 def add_item(data, draft_id):
     """Add an item (after the item ``after``, or at the end) with the next unused code."""
@@ -124,7 +124,7 @@ def add_item(data, draft_id):
 @blp.route("/checklist-drafts/<int:draft_id>/items/<int:item_id>", methods=["PATCH"])
 @blp.arguments(DraftItemEditSchema)
 @blp.response(200, DraftItemSchema)
-@blp.errors(403, 404, 409, 422)
+@blp.errors(400, 403, 404, 409, 422)
 @protected(blp, OFFICE)
 def edit_item(data, draft_id, item_id):
     """Change an item's text, lead department, site types, severity or photo requirement."""
@@ -134,7 +134,7 @@ def edit_item(data, draft_id, item_id):
 
 @blp.route("/checklist-drafts/<int:draft_id>/items/<int:item_id>", methods=["DELETE"])
 @blp.response(204)
-@blp.errors(403, 404, 409, 422)
+@blp.errors(400, 403, 404, 409, 422)
 @protected(blp, OFFICE)
 def delete_item(draft_id, item_id):
     """Remove an item from the draft."""
@@ -146,7 +146,7 @@ def delete_item(draft_id, item_id):
 @blp.route("/checklist-drafts/<int:draft_id>/items/<int:item_id>/move", methods=["POST"])
 @blp.arguments(DraftMoveSchema)
 @blp.response(200, DraftSchema)
-@blp.errors(403, 404, 409, 422)
+@blp.errors(400, 403, 404, 409, 422)
 @protected(blp, OFFICE)
 def move_item(data, draft_id, item_id):
     """Put an item at another place in the draft."""
@@ -158,7 +158,7 @@ def move_item(data, draft_id, item_id):
 @blp.route("/checklist-drafts/<int:draft_id>/merge", methods=["POST"])
 @blp.arguments(DraftMergeSchema)
 @blp.response(200, DraftItemSchema)
-@blp.errors(403, 404, 409, 422)
+@blp.errors(400, 403, 404, 409, 422)
 @protected(blp, OFFICE)
 def merge_items(data, draft_id):
     """Fold the second item into the first (one question, both clauses as basis)."""
@@ -179,7 +179,7 @@ def draft_diff(draft_id):
 @blp.route("/checklist-drafts/<int:draft_id>/publish", methods=["POST"])
 @blp.arguments(DraftPublishSchema)
 @blp.response(201, PublishedSchema)
-@blp.errors(403, 404, 409, 422)
+@blp.errors(400, 403, 404, 409, 422)
 @protected(blp, OFFICE)
 def publish(data, draft_id):
     """Publish the draft as the campaign's next checklist version (409 if the base moved on)."""
@@ -187,7 +187,21 @@ def publish(data, draft_id):
     return drafts.publish_draft(g.current_user, draft, data["base_version"], request.remote_addr)
 
 
-YAML_RESPONSE = {"content": {"application/yaml": {"schema": {"type": "string"}}}}
+# A checklist file: the mapping of checklists/<code>.yaml (read by checklist_file).
+YAML_RESPONSE = {
+    "content": {
+        "application/yaml": {
+            "schema": {
+                "type": "object",
+                "required": ["campaign", "items"],
+                "properties": {
+                    "campaign": {"type": "object"},
+                    "items": {"type": "array", "items": {"type": "object"}},
+                },
+            }
+        }
+    }
+}
 
 
 @blp.route("/checklist-drafts/<int:draft_id>/checklist.yaml")

@@ -33,7 +33,7 @@ from inspect_app.campaigns.models import (
     ChecklistItem,
     ChecklistVersion,
 )
-from inspect_app.db_types import utcnow
+from inspect_app.db_types import MAX_INT, utcnow
 from inspect_app.domain import SEVERITIES, SITE_TYPES
 from inspect_app.errors import Conflict, Forbidden, Invalid, NotFound
 from inspect_app.extensions import db
@@ -251,7 +251,8 @@ def list_drafts(user) -> list[ChecklistDraft]:
 
 def get_draft(user, draft_id: int, for_update: bool = False) -> ChecklistDraft:
     require_office(user)
-    draft = db.session.get(ChecklistDraft, draft_id)
+    # A number beyond an INTEGER column names no draft; the database would refuse to bind it.
+    draft = db.session.get(ChecklistDraft, draft_id) if 0 < draft_id <= MAX_INT else None
     if draft is None:
         raise NotFound("检查清单草稿不存在")
     if for_update and draft.status != "draft":

@@ -82,4 +82,6 @@ def notice_text(data: bytes, media_type: str) -> str:
     problem = text_problem(text)
     if problem:
         raise Invalid(f"通知文本{problem}")
+    if len(text) > MAX_TEXT_CHARS:
+        raise Invalid("通知文本过长，不像一份通知：请只上传通知及其工作方案")
     return text
