@@ -70,6 +70,13 @@ def office_page(chromium, demo, device="desktop"):
     return context, page, errors
 
 
+def follow(page, control) -> None:
+    """Click a link or a submit button and wait until the page it leads to has loaded."""
+    with page.expect_navigation():
+        control.click()
+    page.wait_for_load_state()
+
+
 def check_page(page, name: str) -> None:
     assert_accessible(page)
     walk = keyboard_walk(page)
@@ -99,13 +106,12 @@ def test_upload_edit_delete_publish_and_the_phone_gets_the_new_version(chromium,
 
     context, page, errors = office_page(chromium, demo)
     page.goto("/dashboard/")
-    page.get_by_role("link", name="检查清单").click()
+    follow(page, page.get_by_role("link", name="检查清单"))
     assert page.url.endswith("/dashboard/drafts")
     check_page(page, "drafts-upload-desktop")
     page.fill("#campaign", CODE)
     page.set_input_files("#notice", str(pdf))
-    page.get_by_role("button", name="生成草稿").click()
-    page.wait_for_load_state()
+    follow(page, page.get_by_role("button", name="生成草稿"))
     assert re.search(r"/dashboard/drafts/\d+$", page.url), page.url
     assert "已生成草稿" in page.locator(".flash").inner_text()
     items = page.locator("li.draft-item")
@@ -123,14 +129,12 @@ def test_upload_edit_delete_publish_and_the_phone_gets_the_new_version(chromium,
     first = items.nth(0)
     first.locator("textarea[name=text]").fill("现场是否仍有采金设备或新近开挖的痕迹？")
     first.locator("input[type=checkbox][name=photo_required]").check()
-    first.get_by_role("button", name=f"保存 {codes[0]}").click()
-    page.wait_for_load_state()
+    follow(page, first.get_by_role("button", name=f"保存 {codes[0]}"))
     assert f"已保存 {codes[0]}" in page.locator(".flash").inner_text()
     second = page.locator("li.draft-item").nth(1)
     second.locator("input[name=lead_department]").fill("市公安局")
     second.locator("select[name=default_severity]").select_option("key")
-    second.get_by_role("button", name=f"保存 {codes[1]}").click()
-    page.wait_for_load_state()
+    follow(page, second.get_by_role("button", name=f"保存 {codes[1]}"))
     assert (
         page.locator("li.draft-item").nth(1).locator("input[name=lead_department]").input_value()
         == "市公安局"
@@ -140,8 +144,7 @@ def test_upload_edit_delete_publish_and_the_phone_gets_the_new_version(chromium,
     third = page.locator("li.draft-item").nth(2)
     old_third = third.locator("textarea[name=text]").input_value()
     third.locator("textarea[name=text]").fill("加强巡查")
-    third.get_by_role("button", name=f"保存 {codes[2]}").click()
-    page.wait_for_load_state()
+    follow(page, third.get_by_role("button", name=f"保存 {codes[2]}"))
     assert "？" in page.locator(".flash-alert").inner_text()
     assert (
         page.locator("li.draft-item").nth(2).locator("textarea[name=text]").input_value()
@@ -149,18 +152,17 @@ def test_upload_edit_delete_publish_and_the_phone_gets_the_new_version(chromium,
     )
 
     # Delete one.
-    page.locator("li.draft-item").nth(2).get_by_role("button", name=f"删除 {codes[2]}").click()
-    page.wait_for_load_state()
+    follow(
+        page, page.locator("li.draft-item").nth(2).get_by_role("button", name=f"删除 {codes[2]}")
+    )
     assert page.locator("li.draft-item").count() == count - 1
     assert codes[2] not in page.locator("ol.draft-items").inner_text()
 
     # Before publishing: the difference from the running version 1.
-    page.get_by_role("link", name="查看差异并发布").click()
-    page.wait_for_load_state()
+    follow(page, page.get_by_role("link", name="查看差异并发布"))
     assert "正在使用第 1 版" in page.locator("main").inner_text()
     check_page(page, "draft-publish-desktop")
-    page.get_by_role("button", name="确认发布为第 2 版").click()
-    page.wait_for_load_state()
+    follow(page, page.get_by_role("button", name="确认发布为第 2 版"))
     assert "已发布第 2 版" in page.locator(".flash").inner_text()
     assert not errors, errors
 
@@ -205,15 +207,13 @@ def test_the_draft_pages_fit_a_phone(chromium, demo, tmp_path):
     page.goto("/dashboard/drafts")
     page.fill("#campaign", "sand-gravel-2024")
     page.set_input_files("#notice", str(pdf))
-    page.get_by_role("button", name="生成草稿").click()
-    page.wait_for_load_state()
+    follow(page, page.get_by_role("button", name="生成草稿"))
     assert re.search(r"/dashboard/drafts/\d+$", page.url), page.url
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the draft page scrolls sideways on a phone: {width}px"
     assert_accessible(page)
     shot(page, "draft-phone")
-    page.get_by_role("link", name="查看差异并发布").click()
-    page.wait_for_load_state()
+    follow(page, page.get_by_role("link", name="查看差异并发布"))
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     assert_accessible(page)
     shot(page, "draft-publish-phone")

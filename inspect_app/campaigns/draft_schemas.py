@@ -11,8 +11,10 @@ MAX_ITEMS = 2000
 CAMPAIGN_CODE = "^[a-z0-9]+(?:-[a-z0-9]+)*$"
 PREFIX = "^[A-Z]{2,4}$"
 _BLANKS = formats.char_class(ch for ch in map(chr, range(0x10000)) if ch.isspace())
-# A question as the checklist file takes it: something, then ？ (blanks may follow).
-QUESTION = f"^[^\\u0000]*？{_BLANKS}*$"
+# A question as the checklist file takes it: it ends in ？ (or ?, made ？), blanks may follow.
+QUESTION = f"^[^\\u0000]*[？?]{_BLANKS}*$"
+NOT_A_QUESTION = "检查内容应为以“？”结尾的问题，如：是否持有《危险化学品经营许可证》？"
+BLANK = "不能为空"
 NOTICE = formats.checked_against(
     "the notice's content: a PDF pdftotext can read, UTF-8 text, with tasks checkable at a site"
 )
@@ -21,12 +23,15 @@ NOTICE = formats.checked_against(
 class DraftUploadQuerySchema(Schema):
     campaign = fields.String(
         required=True,
-        validate=[validate.Length(max=64), formats.Matches(CAMPAIGN_CODE)],
+        validate=[
+            validate.Length(max=64),
+            formats.Matches(CAMPAIGN_CODE, error="活动代码应为小写字母、数字和连字符"),
+        ],
         metadata={"description": "活动代码", "example": "placer-gold-2024"},
     )
     prefix = fields.String(
         load_default=None,
-        validate=formats.Matches(PREFIX),
+        validate=formats.Matches(PREFIX, error="前缀应为 2 到 4 个大写字母"),
         metadata={"description": "检查项编号前缀 (derived from the code if absent)"},
     )
     source_name = Text(200, load_default="", metadata={"description": "上传的文件名"})
@@ -73,9 +78,11 @@ class DraftSchema(Schema):
 
 class DraftItemEditSchema(Schema):
     text = Text(
-        500, validate=formats.Matches(QUESTION), metadata={"description": "以“？”结尾的问题"}
+        500,
+        validate=formats.Matches(QUESTION, error=NOT_A_QUESTION),
+        metadata={"description": "以“？”结尾的问题"},
     )
-    lead_department = Text(200, validate=formats.Matches(formats.NOT_BLANK))
+    lead_department = Text(200, validate=formats.Matches(formats.NOT_BLANK, error=BLANK))
     site_types = fields.List(
         fields.String(validate=validate.OneOf(list(SITE_TYPES))),
         validate=validate.Length(min=1, max=len(SITE_TYPES)),
@@ -85,8 +92,10 @@ class DraftItemEditSchema(Schema):
 
 
 class DraftItemAddSchema(DraftItemEditSchema):
-    text = Text(500, required=True, validate=formats.Matches(QUESTION))
-    lead_department = Text(200, required=True, validate=formats.Matches(formats.NOT_BLANK))
+    text = Text(500, required=True, validate=formats.Matches(QUESTION, error=NOT_A_QUESTION))
+    lead_department = Text(
+        200, required=True, validate=formats.Matches(formats.NOT_BLANK, error=BLANK)
+    )
     site_types = fields.List(
         fields.String(validate=validate.OneOf(list(SITE_TYPES))),
         required=True,
