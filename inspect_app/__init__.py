@@ -130,6 +130,17 @@ def _is_photo_upload() -> bool:
     return request.path.startswith("/api/v1/photos/")
 
 
+# A notice PDF as received (checklist drafts, API and dashboard); notice_pdf checks it.
+NOTICE_UPLOAD_BYTES = 21 * 1024 * 1024
+
+
+def _is_notice_upload() -> bool:
+    return request.method == "POST" and request.path in (
+        "/api/v1/checklist-drafts",
+        "/dashboard/drafts",
+    )
+
+
 def _register_request_rules(app: Flask) -> None:
     """What every request goes through before its view, in this order.
 
@@ -155,8 +166,10 @@ def _register_request_rules(app: Flask) -> None:
         if _is_photo_upload():
             # Photos stream to disk under their own limit, after authentication.
             return
-        # Every other body is JSON or a form, and small.
-        request.max_content_length = app.config["MAX_JSON_BYTES"]
+        # Every other body is JSON or a form, and small; a notice PDF may be larger.
+        request.max_content_length = (
+            NOTICE_UPLOAD_BYTES if _is_notice_upload() else app.config["MAX_JSON_BYTES"]
+        )
         if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
             input_rules.check_texts(request.form.items(multi=True))
         else:

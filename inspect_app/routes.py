@@ -33,6 +33,7 @@ def register_blueprints(app, api) -> None:
     # every area at import time would load the whole app for any ``from inspect_app import``.
     from inspect_app.assignments.routes import blp as assignments_blp
     from inspect_app.auth.routes import blp as auth_blp
+    from inspect_app.campaigns.draft_routes import blp as drafts_blp
     from inspect_app.campaigns.routes import blp as campaigns_blp
     from inspect_app.documents.routes import blp as documents_blp
     from inspect_app.escalation.routes import blp as escalation_blp
@@ -55,6 +56,7 @@ def register_blueprints(app, api) -> None:
     api.register_blueprint(meta)
     api.register_blueprint(auth_blp)
     api.register_blueprint(campaigns_blp)
+    api.register_blueprint(drafts_blp)
     api.register_blueprint(stats_blp)
     api.register_blueprint(sites_blp)
     api.register_blueprint(inspections_blp)

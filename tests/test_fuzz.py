@@ -125,7 +125,9 @@ def refused_only_where_marked(ctx, response, case):
     if response.status_code != 422 or not case.meta or not case.meta.generation.mode.is_positive:
         return
     raw = case.operation.definition.raw
-    body = raw.get("requestBody", {}).get("content", {}).get("application/json", {})
+    content = raw.get("requestBody", {}).get("content", {})
+    # The body as sent (a notice upload is a PDF or text, not JSON).
+    body = content.get(case.media_type or "application/json") or content.get("application/json", {})
     spec = case.operation.schema.raw_schema
 
     def resolve(schema):

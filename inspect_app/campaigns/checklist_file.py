@@ -50,6 +50,7 @@ _CAMPAIGN_KEYS = (
     "departments",
     "deadline_days",
 )
+ITEM_KEYS = _ITEM_KEYS  # an item's fields, in the order the file writes them
 
 
 @dataclass

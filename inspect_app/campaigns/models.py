@@ -79,3 +79,59 @@ class ChecklistItem(db.Model):
     def clause_label(self) -> str:
         """The clause as a reader cites it (二（三）第14项 三是); ``clause`` is its key."""
         return clause_citation(self.clause)
+
+
+class ChecklistDraft(db.Model):
+    """ChecklistDraft — 检查清单草稿: made from a notice, edited by the office, then published.
+
+    ``campaign`` holds the campaign part of the checklist file (dates as ISO strings);
+    once published the draft is kept as a record and no longer changes.
+    """
+
+    __tablename__ = "checklist_drafts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_code: Mapped[str] = mapped_column(String(64), index=True)
+    prefix: Mapped[str] = mapped_column(String(8))
+    campaign: Mapped[dict] = mapped_column(JSONType, default=dict)
+    excluded: Mapped[list[dict]] = mapped_column(JSONType, default=list)
+    summary: Mapped[dict] = mapped_column(JSONType, default=dict)
+    source_name: Mapped[str] = mapped_column(String(200))
+    notice_text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    published_version: Mapped[int | None]
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    items: Mapped[list["ChecklistDraftItem"]] = relationship(
+        back_populates="draft",
+        order_by="ChecklistDraftItem.position",
+        cascade="all, delete-orphan",
+    )
+
+
+class ChecklistDraftItem(db.Model):
+    """One item of a draft, with the notice clause it came from beside it."""
+
+    __tablename__ = "checklist_draft_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    draft_id: Mapped[int] = mapped_column(ForeignKey("checklist_drafts.id"), index=True)
+    position: Mapped[int]
+    code: Mapped[str] = mapped_column(String(32))
+    section: Mapped[str] = mapped_column(Text)
+    clause: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    basis: Mapped[str] = mapped_column(Text)
+    lead_department: Mapped[str | None] = mapped_column(String(200))
+    site_types: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    answer_type: Mapped[str] = mapped_column(String(32), default="pass_fail_na")
+    default_severity: Mapped[str] = mapped_column(String(16), default="general")
+    photo_required: Mapped[bool] = mapped_column(default=False)
+
+    draft: Mapped[ChecklistDraft] = relationship(back_populates="items")
+
+    @property
+    def clause_label(self) -> str:
+        return clause_citation(self.clause) if self.clause else "—"

@@ -27,7 +27,10 @@ from flask import (
 
 from inspect_app.assignments import revisits
 from inspect_app.assignments import services as assignments
-from inspect_app.campaigns.services import campaign_by_code
+from inspect_app.campaigns import draft_services as drafts
+from inspect_app.campaigns.draft_routes import yaml_file
+from inspect_app.campaigns.notice_pdf import looks_like_pdf, notice_text
+from inspect_app.campaigns.services import campaign_by_code, list_campaigns
 from inspect_app.documents import jobs
 from inspect_app.documents.routes import send_job_file, send_pdf_now
 from inspect_app.domain import (
@@ -37,6 +40,7 @@ from inspect_app.domain import (
     SEVERITIES,
     SEVERITY_LABELS,
     SHANGHAI,
+    SITE_TYPES,
     today_shanghai,
 )
 from inspect_app.errors import (
@@ -604,3 +608,200 @@ def job_file(job_id):
     if found.status != "done":
         raise NotFound("报表尚未生成或已不存在，请重新生成")
     return send_job_file(found)
+
+
+# ---------------------------------------------------------------------------
+# Checklist drafts (检查清单草稿): the office turns a notice into a published checklist
+
+
+@bp.route("/drafts")
+@login_required
+def drafts_page():
+    """Upload a notice (PDF or text); the drafts made so far."""
+    drafts.require_office(g.current_user)
+    return _drafts_page()
+
+
+def _drafts_page(error: str | None = None, status: int = 200, form=None):
+    page = render_template(
+        "web/drafts.html",
+        drafts=drafts.list_drafts(g.current_user),
+        campaigns=list_campaigns(),
+        error=error,
+        form=form or {},
+    )
+    return current_app.response_class(page, status=status, mimetype="text/html")
+
+
+@bp.route("/drafts", methods=["POST"])
+@login_required
+def draft_upload():
+    """Make a draft from the uploaded notice PDF or the pasted text."""
+    user = g.current_user
+    drafts.require_office(user)
+    form = {k: request.form.get(k, "") for k in ("campaign", "prefix", "text")}
+    upload = request.files.get("notice")
+    try:
+        if upload is not None and upload.filename:
+            data = upload.read()
+            kind = "application/pdf" if looks_like_pdf(data) else "text/plain"
+            if upload.filename.lower().endswith(".pdf"):
+                kind = "application/pdf"
+            text, source = notice_text(data, kind), upload.filename
+        elif form["text"].strip():
+            text, source = form["text"], "粘贴的通知全文"
+        else:
+            raise Invalid("请选择通知的 PDF 文件，或粘贴通知全文")
+        draft = drafts.create_draft(user, text, form["campaign"], form["prefix"], source)
+    except DomainError as error:
+        db.session.rollback()
+        return _drafts_page(error.message, error.status, form)
+    flash(f"已生成草稿：{len(draft.items)} 个检查项，请逐项核对后发布", "status")
+    return redirect(url_for("web.draft_page", draft_id=draft.id))
+
+
+@bp.route("/campaigns/<code>/drafts", methods=["POST"])
+@login_required
+def draft_from_version(code):
+    """Start a draft from the campaign's current version (to change it without a notice)."""
+    draft = drafts.create_draft_from_version(g.current_user, code)
+    flash(f"已从{draft.source_name}建立草稿", "status")
+    return redirect(url_for("web.draft_page", draft_id=draft.id))
+
+
+@bp.route("/drafts/<int:draft_id>")
+@login_required
+def draft_page(draft_id):
+    """The draft: each item editable, beside the notice clause it came from."""
+    draft = drafts.get_draft(g.current_user, draft_id)
+    current = drafts.current_of(draft.campaign_code)
+    return render_template(
+        "web/draft.html",
+        draft=draft,
+        current=current,
+        site_types=SITE_TYPES,
+        severities=SEVERITIES,
+    )
+
+
+def _back_to(draft_id: int, item=None):
+    anchor = f"#item-{item}" if item else ""
+    return redirect(url_for("web.draft_page", draft_id=draft_id) + anchor)
+
+
+def _item_form() -> dict:
+    return {
+        "text": request.form.get("text", ""),
+        "lead_department": request.form.get("lead_department", ""),
+        "site_types": request.form.getlist("site_types"),
+        "default_severity": request.form.get("default_severity", "general"),
+        "photo_required": request.form.get("photo_required") == "1",
+    }
+
+
+@bp.route("/drafts/<int:draft_id>/items/<int:item_id>", methods=["POST"])
+@login_required
+def draft_item(draft_id, item_id):
+    """Save, delete, move or merge-with-next one item of the draft."""
+    user = g.current_user
+    draft = drafts.get_draft(user, draft_id, for_update=True)
+    action = request.form.get("action", "save")
+    ids = [i.id for i in draft.items]
+    if item_id not in ids:
+        raise NotFound("草稿中没有该检查项")
+    index = ids.index(item_id)
+    try:
+        if action == "save":
+            item = drafts.update_item(user, draft, item_id, _item_form())
+            message = f"已保存 {item.code}"
+        elif action == "delete":
+            code = draft.items[index].code
+            drafts.delete_item(user, draft, item_id)
+            message = f"已删除 {code}"
+            item_id = (
+                ids[index + 1] if index + 1 < len(ids) else (ids[index - 1] if index else None)
+            )
+        elif action in ("up", "down"):
+            code = draft.items[index].code
+            position = index + (0 if action == "up" else 2)
+            if 1 <= position <= len(ids):
+                drafts.move_item(user, draft, item_id, position)
+            message = f"已移动 {code}"
+        elif action == "merge_next":
+            if index + 1 >= len(ids):
+                raise Invalid("这是最后一项，没有下一项可合并")
+            item = drafts.merge_items(user, draft, item_id, ids[index + 1])
+            message = f"已将下一项并入 {item.code}，请检查合并后的问题表述"
+        else:
+            raise Invalid("未知的操作")
+    except (Invalid, NotFound) as error:
+        db.session.rollback()
+        flash(error.message, "alert")
+        return _back_to(draft_id, item_id)
+    flash(message, "status")
+    return _back_to(draft_id, item_id)
+
+
+@bp.route("/drafts/<int:draft_id>/items", methods=["POST"])
+@login_required
+def draft_add_item(draft_id):
+    """Add an item at the end of the draft."""
+    user = g.current_user
+    draft = drafts.get_draft(user, draft_id, for_update=True)
+    data = _item_form()
+    data["basis"] = request.form.get("basis", "")
+    try:
+        item = drafts.add_item(user, draft, data)
+    except Invalid as error:
+        db.session.rollback()
+        flash(f"未能添加检查项：{error.message}", "alert")
+        return redirect(url_for("web.draft_page", draft_id=draft_id) + "#add")
+    flash(f"已添加 {item.code}", "status")
+    return _back_to(draft_id, item.id)
+
+
+@bp.route("/drafts/<int:draft_id>/publish")
+@login_required
+def draft_confirm(draft_id):
+    """Before publishing: what the new version adds, changes and withdraws."""
+    user = g.current_user
+    draft = drafts.get_draft(user, draft_id)
+    return render_template(
+        "web/draft_publish.html", draft=draft, diff=drafts.draft_diff(user, draft)
+    )
+
+
+@bp.route("/drafts/<int:draft_id>/publish", methods=["POST"])
+@login_required
+def draft_publish(draft_id):
+    """Publish the draft against the version its difference was shown for."""
+    user = g.current_user
+    draft = drafts.get_draft(user, draft_id)
+    raw = request.form.get("base_version", "")
+    base = int(raw) if raw.isdigit() and len(raw) < 10 else None
+    try:
+        result = drafts.publish_draft(user, draft, base, request.remote_addr)
+    except (Conflict, Invalid) as error:
+        db.session.rollback()
+        flash(error.message, "alert")
+        return redirect(url_for("web.draft_confirm", draft_id=draft_id))
+    flash(f"已发布第 {result['version']} 版检查清单，检查员的手机同步后即使用新版本", "status")
+    return redirect(url_for("web.draft_page", draft_id=draft_id))
+
+
+@bp.route("/drafts/<int:draft_id>/checklist.yaml")
+@login_required
+def draft_yaml(draft_id):
+    """The draft as a checklist file (read by inspect-app checklists load)."""
+    draft = drafts.get_draft(g.current_user, draft_id)
+    return yaml_file(drafts.draft_yaml(draft), f"{draft.campaign_code}-draft-{draft.id}.yaml")
+
+
+@bp.route("/campaigns/<code>/checklist.yaml")
+@login_required
+def version_yaml(code):
+    """A published checklist version as a checklist file."""
+    raw = request.args.get("version", "")
+    number = int(raw) if raw.isdigit() and len(raw) < 10 else None
+    text, number = drafts.version_yaml(g.current_user, code, number)
+    return yaml_file(text, f"{code}-v{number}.yaml")
