@@ -31,6 +31,7 @@ def _home():
 def register_blueprints(app, api) -> None:
     # Imported here, when the app is made: this module sits on the top floor, and loading
     # every area at import time would load the whole app for any ``from inspect_app import``.
+    from inspect_app.accounts.routes import blp as users_blp
     from inspect_app.auth.routes import blp as auth_blp
     from inspect_app.campaigns.routes import blp as campaigns_blp
     from inspect_app.documents.routes import blp as documents_blp
@@ -49,6 +50,7 @@ def register_blueprints(app, api) -> None:
     app.add_url_rule("/", "home", _home)
     api.register_blueprint(meta)
     api.register_blueprint(auth_blp)
+    api.register_blueprint(users_blp)
     api.register_blueprint(campaigns_blp)
     api.register_blueprint(stats_blp)
     api.register_blueprint(sites_blp)
