@@ -41,9 +41,7 @@ def upgrade() -> None:
         )
     with op.batch_alter_table("sites", schema=None) as batch_op:
         batch_op.add_column(sa.Column("merged_into_id", sa.Integer(), nullable=True))
-        batch_op.create_foreign_key(
-            "fk_sites_merged_into_id", "sites", ["merged_into_id"], ["id"]
-        )
+        batch_op.create_foreign_key("fk_sites_merged_into_id", "sites", ["merged_into_id"], ["id"])
 
 
 def downgrade() -> None:
