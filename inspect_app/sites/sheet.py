@@ -200,18 +200,24 @@ def _rows(grid: list[list[str]]) -> Sheet:
     if "name" not in best.values() or len(best) < 2:
         raise SheetError("未找到表头：第一张工作表的前 15 行中应有「名称」「所属区域」等列名")
     first_data = best_index + 1
-    # A second header row under a merged one: 经纬度 over 经度 | 纬度.
+    header_row = grid[best_index]
+    # A second header row under a merged one: 经纬度 over 经度 | 纬度, the other headers
+    # merged down over both rows (so repeated in it) or left empty.
     if first_data < len(grid):
-        below = {
-            i: header_field(t) for i, t in enumerate(grid[first_data]) if t and header_field(t)
-        }
-        if below and set(below.values()) <= {"lat", "lon"}:
-            for i, name in below.items():
-                best[i] = name
+        sub: dict[int, str] | None = {}
+        for i, t in enumerate(grid[first_data]):
+            name = header_field(t) if t else None
+            if name in ("lat", "lon"):
+                sub[i] = name
+            elif t and t != (header_row[i] if i < len(header_row) else ""):
+                sub = None
+                break
+        if sub:
+            best = {i: n for i, n in best.items() if n != "point"}
+            best.update(sub)
             first_data += 1
     if "district" not in best.values():
         raise SheetError("表头中缺少「所属区域」列")
-    header_row = grid[best_index]
     ignored = [t for i, t in enumerate(header_row) if t and i not in best]
     columns = {name: get_column_letter(i + 1) for i, name in best.items()}
     rows = []
