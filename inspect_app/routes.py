@@ -42,6 +42,11 @@ def register_blueprints(app, api) -> None:
     from inspect_app.sites.routes import blp as sites_blp
     from inspect_app.stats.routes import blp as stats_blp
     from inspect_app.sync.routes import blp as sync_blp
+
+    # The pages of these modules are routes of the dashboard's blueprint: imported before
+    # it is registered, so that they are on it.
+    from inspect_app.web import accounts as _account_pages  # noqa: F401
+    from inspect_app.web import registry as _registry_pages  # noqa: F401
     from inspect_app.web.routes import bp as web_bp
 
     app.register_blueprint(docs_assets)
