@@ -259,3 +259,10 @@ def test_cli_create_still_works_and_is_audited(app, database_url, tmp_path):
         assert user.must_change_password is False
         user_id = user.id
     assert audit_actions(app, user_id) == ["auth.user_created"]
+
+
+def test_nobody_resets_their_own_password(client, staff):
+    me = staff["ids"]["office"]
+    office = staff["headers"]["office"]
+    assert client.post(f"/api/v1/users/{me}/password-reset", headers=office).status_code == 409
+    assert client.get("/api/v1/users", headers=office).status_code == 200

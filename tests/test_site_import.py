@@ -464,3 +464,13 @@ def test_merge_into_itself_is_422(client, people, make_site):
         f"/api/v1/sites/{site}/merge", json={"into": site}, headers=people["office"]
     )
     assert answer.status_code == 422
+
+
+def test_a_file_name_with_control_characters_is_logged_without_them(app, client, people):
+    data = ledger([ledger_row(1, "加油站甲")])
+    report = upload(client, people["office"], data, dry_run=False, name="台\x00账\u202e.xlsx")
+    assert report.status_code == 200
+    assert report.get_json()["file"] == "台账.xlsx"
+    with app.app_context():
+        entry = db.session.scalar(select(AuditLog).where(AuditLog.action == "site.import"))
+        assert entry.detail["file"] == "台账.xlsx" and entry.detail["created"]

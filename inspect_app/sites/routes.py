@@ -8,7 +8,6 @@ from inspect_app.api import Blueprint
 from inspect_app.auth.guard import protected
 from inspect_app.documents.names import DownloadName
 from inspect_app.downloads import send_download
-from inspect_app.inputs import strip_invisible
 from inspect_app.sites import registry, services, sheet
 from inspect_app.sites.schemas import (
     ImportFileSchema,
@@ -82,7 +81,7 @@ def import_sites(query, files):
     return registry.import_file(
         g.current_user,
         upload.read(),
-        strip_invisible(upload.filename or "")[:200],
+        sheet.file_name(upload.filename or ""),
         dry_run=query["dry_run"],
     )
 

@@ -14,7 +14,7 @@ over its sites, extra columns, empty rows, full-width digits, numbers stored as 
 import csv
 import io
 import re
-import zipfile
+import unicodedata
 from dataclasses import dataclass, field
 
 import openpyxl
@@ -81,6 +81,11 @@ class SheetError(Exception):
     """The file cannot be read as a site registry (Chinese message for the office)."""
 
 
+def file_name(name: str) -> str:
+    """An uploaded file's name as shown and logged: no control or format characters."""
+    return "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")[:200]
+
+
 def normalise_text(value: str) -> str:
     """Text as stored and compared: invisible format characters dropped, full-width
     letters, digits, punctuation and spaces made half-width, ends stripped.
@@ -143,7 +148,7 @@ def read(data: bytes) -> Sheet:
 def _xlsx_grid(data: bytes) -> list[list[str]]:
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+    except Exception as exc:  # noqa: BLE001 - a damaged upload fails in many ways inside openpyxl
         raise SheetError("无法读取该 Excel 文件，请另存为 .xlsx 或 .csv 后重试") from exc
     sheet = book.worksheets[0]
     if sheet.max_row > MAX_ROWS + HEADER_SCAN_ROWS:
@@ -176,7 +181,10 @@ def _csv_grid(data: bytes) -> list[list[str]]:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",\t;")
     except csv.Error:
         dialect = csv.excel
-    grid = [[cell_text(v) for v in row] for row in csv.reader(io.StringIO(text), dialect)]
+    try:
+        grid = [[cell_text(v) for v in row] for row in csv.reader(io.StringIO(text), dialect)]
+    except csv.Error as exc:
+        raise SheetError("无法读取该 CSV 文件，请检查引号和分隔符，或另存为 .xlsx") from exc
     if len(grid) > MAX_ROWS + HEADER_SCAN_ROWS:
         raise SheetError(f"一次最多导入 {MAX_ROWS} 行，请分批导入")
     return grid

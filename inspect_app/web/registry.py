@@ -17,7 +17,6 @@ from inspect_app.documents.names import DownloadName
 from inspect_app.downloads import send_download
 from inspect_app.errors import Conflict, Forbidden, Invalid, NotFound
 from inspect_app.extensions import db
-from inspect_app.inputs import strip_invisible
 from inspect_app.sites import registry, sheet
 from inspect_app.sites.services import visible_site
 from inspect_app.stats.schemas import XLSX_MIMETYPE
@@ -45,7 +44,7 @@ def site_import():
         return render_template("web/site_import.html", report=None, problem=None)
     upload = request.files.get("file")
     data = upload.read() if upload else b""
-    filename = strip_invisible(upload.filename or "")[:200] if upload else ""
+    filename = sheet.file_name(upload.filename or "") if upload else ""
     if not data:
         return render_template(
             "web/site_import.html", report=None, problem="请选择要导入的 .xlsx 或 .csv 文件"
@@ -72,7 +71,7 @@ def site_import_apply():
     data = path.read_bytes()
     if hashlib.sha256(data).hexdigest() != sha256:
         raise NotFound("找不到该文件的预览，请重新上传")
-    filename = strip_invisible(request.form.get("filename", ""))[:200]
+    filename = sheet.file_name(request.form.get("filename", ""))
     try:
         report = registry.import_file(g.current_user, data, filename, dry_run=False)
     except Conflict as error:
