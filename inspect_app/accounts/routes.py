@@ -58,7 +58,7 @@ def change_user(data, user_id):
 
 @blp.route("/<int:user_id>/password-reset", methods=["POST"])
 @blp.response(200, PasswordResetSchema)
-@blp.errors(404)
+@blp.errors(404, 409)
 @protected(blp, "office")
 def reset_password(user_id):
     """A new temporary password for the user, shown once; their logins end."""
