@@ -1,6 +1,7 @@
 """Accounts run by the office (issue 17): create, change, disable, reset; team leads read."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -95,10 +96,12 @@ def test_office_creates_a_user_who_must_choose_a_password(app, client, staff):
 
 
 def test_disabling_revokes_a_live_token_at_once_and_enabling_needs_a_new_login(app, client, staff):
+    # Each worker remembers checked logins (as in production): the disable must beat it.
+    app.config["AUTH_CACHE_SECONDS"] = 60
     office = staff["headers"]["office"]
     victim = staff["headers"]["insp_east"]
     user_id = staff["ids"]["insp_east"]
-    assert client.get("/api/v1/sync", headers=victim).status_code == 200  # cached login
+    assert client.get("/api/v1/sync", headers=victim).status_code == 200  # now remembered
     off = client.patch(f"/api/v1/users/{user_id}", json={"active": False}, headers=office)
     assert off.status_code == 200 and off.get_json()["active"] is False
     assert client.get("/api/v1/sync", headers=victim).status_code == 401
@@ -266,3 +269,83 @@ def test_nobody_resets_their_own_password(client, staff):
     office = staff["headers"]["office"]
     assert client.post(f"/api/v1/users/{me}/password-reset", headers=office).status_code == 409
     assert client.get("/api/v1/users", headers=office).status_code == 200
+
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def dashboard_login(client, username, password="password123"):
+    token = CSRF.search(client.get("/dashboard/login").text).group(1)
+    return client.post(
+        "/dashboard/login", data={"csrf_token": token, "username": username, "password": password}
+    )
+
+
+def test_disabling_ends_a_dashboard_session_at_once(app, client, staff):
+    app.config["AUTH_CACHE_SECONDS"] = 60
+    lead = app.test_client()
+    assert dashboard_login(lead, "lead").status_code == 302
+    assert lead.get("/dashboard/users").status_code == 200
+    office = staff["headers"]["office"]
+    client.patch(f"/api/v1/users/{staff['ids']['lead']}", json={"active": False}, headers=office)
+    answer = lead.get("/dashboard/users")
+    assert answer.status_code == 302 and "/dashboard/login" in answer.headers["Location"]
+
+
+def test_dashboard_office_creates_a_user_and_the_lead_only_reads(app, client, staff):
+    office = app.test_client()
+    dashboard_login(office, "office")
+    form = office.get("/dashboard/users/new").text
+    token = CSRF.search(form).group(1)
+    created = office.post(
+        "/dashboard/users/new",
+        data={
+            "csrf_token": token,
+            "username": "sunqi",
+            "display_name": "孙七",
+            "role": "inspector",
+            "districts": ["东城区", "西城区"],
+            "phone": "13900000000",
+        },
+    )
+    assert created.status_code == 200
+    shown = re.search(r'id="temporary-password">([^<]+)<', created.text).group(1)
+    assert (
+        client.post("/api/v1/auth/token", json={"username": "sunqi", "password": shown}).status_code
+        == 200
+    )
+    # Without the CSRF token nothing is made.
+    forged = office.post("/dashboard/users/new", data={"username": "evil", "role": "office"})
+    assert forged.status_code == 400
+    lead = app.test_client()
+    dashboard_login(lead, "lead")
+    listing = lead.get("/dashboard/users").text
+    assert "sunqi" in listing and "insp_east" in listing and "insp_west" not in listing
+    assert "新建账号" not in listing
+    assert lead.get("/dashboard/users/new").status_code == 403
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.username == "sunqi"))
+        assert (user.districts, user.must_change_password) == (["东城区", "西城区"], True)
+        assert db.session.scalar(select(User).where(User.username == "evil")) is None
+
+
+def test_dashboard_sends_a_temporary_password_to_the_password_page(app, client, staff):
+    office = staff["headers"]["office"]
+    reset = client.post(f"/api/v1/users/{staff['ids']['lead']}/password-reset", headers=office)
+    password = reset.get_json()["temporary_password"]
+    lead = app.test_client()
+    assert dashboard_login(lead, "lead", password).status_code == 302
+    answer = lead.get("/dashboard/")
+    assert answer.status_code == 302 and answer.headers["Location"].endswith("/dashboard/password")
+    token = CSRF.search(lead.get("/dashboard/password").text).group(1)
+    changed = lead.post(
+        "/dashboard/password",
+        data={
+            "csrf_token": token,
+            "current_password": password,
+            "new_password": "lead-own-password",
+            "new_password_again": "lead-own-password",
+        },
+    )
+    assert changed.status_code == 302
+    assert lead.get("/dashboard/").status_code == 200
