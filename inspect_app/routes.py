@@ -31,6 +31,7 @@ def _home():
 def register_blueprints(app, api) -> None:
     # Imported here, when the app is made: this module sits on the top floor, and loading
     # every area at import time would load the whole app for any ``from inspect_app import``.
+    from inspect_app.accounts.routes import blp as users_blp
     from inspect_app.assignments.routes import blp as assignments_blp
     from inspect_app.auth.routes import blp as auth_blp
     from inspect_app.campaigns.draft_routes import blp as drafts_blp
@@ -45,6 +46,11 @@ def register_blueprints(app, api) -> None:
     from inspect_app.sites.routes import blp as sites_blp
     from inspect_app.stats.routes import blp as stats_blp
     from inspect_app.sync.routes import blp as sync_blp
+
+    # The pages of these modules are routes of the dashboard's blueprint: imported before
+    # it is registered, so that they are on it.
+    from inspect_app.web import accounts as _account_pages  # noqa: F401
+    from inspect_app.web import registry as _registry_pages  # noqa: F401
     from inspect_app.web.routes import bp as web_bp
 
     app.register_blueprint(docs_assets)
@@ -55,6 +61,7 @@ def register_blueprints(app, api) -> None:
     app.add_url_rule("/", "home", _home)
     api.register_blueprint(meta)
     api.register_blueprint(auth_blp)
+    api.register_blueprint(users_blp)
     api.register_blueprint(campaigns_blp)
     api.register_blueprint(drafts_blp)
     api.register_blueprint(stats_blp)

@@ -113,6 +113,54 @@ TABLE = {
         {"name": "专项办群", "url": "https://example.org/hook", "secret": "s" * 20},
         {"*": 403, "office": 201},
     ),
+    # Accounts and the site registry (issue 17): the office runs accounts, team leads read
+    # their inspectors and keep the registry of their districts.
+    "list users": ("GET", "/api/v1/users", None, {"insp_a": 403, "insp_b": 403, "*": 200}),
+    "user": ("GET", "/api/v1/users/{insp_a_id}", None, {"insp_a": 403, "insp_b": 403, "*": 200}),
+    "create user": ("POST", "/api/v1/users", "new_user", {"office": 201, "*": 403}),
+    "change user": (
+        "PATCH",
+        "/api/v1/users/{insp_b_id}",
+        {"phone": "13909791234"},
+        {"office": 200, "*": 403},
+    ),
+    "reset password": (
+        "POST",
+        "/api/v1/users/{insp_b_id}/password-reset",
+        None,
+        {"office": 200, "*": 403},
+    ),
+    "change own password": (
+        "POST",
+        "/api/v1/auth/password",
+        {"current_password": "password123", "new_password": "password456"},
+        {"*": 204},
+    ),
+    "import template": (
+        "GET",
+        "/api/v1/sites/import-template.xlsx",
+        None,
+        {"insp_a": 403, "insp_b": 403, "*": 200},
+    ),
+    # Without a file: the rights are checked before the body (422 for those who may).
+    "import sites": (
+        "POST",
+        "/api/v1/sites/import",
+        None,
+        {"insp_a": 403, "insp_b": 403, "*": 422},
+    ),
+    "merge site": (
+        "POST",
+        "/api/v1/sites/{site}/merge",
+        {"into": "{site}"},
+        {"insp_a": 403, "insp_b": 403, "*": 422},
+    ),
+    "retire site": (
+        "POST",
+        "/api/v1/sites/{site}/retire",
+        {"note": "已关停"},
+        {"insp_a": 403, "insp_b": 403, "*": 200},
+    ),
     "logout": ("DELETE", "/api/v1/auth/token", None, {"*": 204}),
 }
 
@@ -129,8 +177,8 @@ CASES = [pytest.param(name, caller, id=f"{name}-{caller}") for name in TABLE for
 @pytest.fixture
 def world(app, client, make_user, login, make_site, checklist):
     """Data in 东城区: a site, an inspection with a finding awaiting review, its photo."""
-    make_user("insp_a", "inspector", ["东城区"])
-    make_user("insp_b", "inspector", ["西城区"])
+    insp_a_id = make_user("insp_a", "inspector", ["东城区"])
+    insp_b_id = make_user("insp_b", "inspector", ["西城区"])
     make_user("lead", "team_lead", ["东城区"])
     make_user("office", "office", [])
     headers = {name: login(name) for name in ("insp_a", "insp_b", "lead", "office")}
@@ -182,7 +230,14 @@ def world(app, client, make_user, login, make_site, checklist):
     headers.update(anonymous={}, expired=expired, revoked=revoked)
     return {
         "headers": headers,
-        "ids": {"site": site, "inspection": inspection, "finding": finding, "photo": photo},
+        "ids": {
+            "site": site,
+            "inspection": inspection,
+            "finding": finding,
+            "photo": photo,
+            "insp_a_id": insp_a_id,
+            "insp_b_id": insp_b_id,
+        },
         "inspection_body": body,
     }
 
@@ -194,6 +249,10 @@ def test_access(client, world, endpoint, caller):
     path = path.format(**world["ids"], new=uuid.uuid4())
     if body == "new_site":
         body = {"name": f"{caller}登记的无证加油点", "site_type": "加油站", "district": "东城区"}
+    elif body == "new_user":
+        body = {"username": f"new_{caller}", "display_name": "新用户", "role": "office"}
+    elif isinstance(body, dict) and body.get("into") == "{site}":
+        body = {"into": world["ids"]["site"]}
     elif body == "new_inspection":
         body = {**world["inspection_body"], "findings": [], "answers": []}
     response = client.open(path, method=method, json=body, headers=world["headers"][caller])

@@ -126,8 +126,13 @@ def refused_only_where_marked(ctx, response, case):
         return
     raw = case.operation.definition.raw
     content = raw.get("requestBody", {}).get("content", {})
-    # The body as sent (a notice upload is a PDF or text, not JSON).
-    body = content.get(case.media_type or "application/json") or content.get("application/json", {})
+    # The body as sent: JSON for most, a notice upload is a PDF or text, the registry's
+    # import a multipart upload (its file is marked).
+    body = (
+        content.get(case.media_type or "application/json")
+        or content.get("application/json")
+        or next(iter(content.values()), {})
+    )
     spec = case.operation.schema.raw_schema
 
     def resolve(schema):

@@ -17,6 +17,8 @@ from inspect_app.errors import Forbidden, Unauthorized
 # Attribute ``protected`` sets on a view; functools.wraps carries it up through the
 # decorators stacked above (flask-smorest's arguments, response, doc).
 ROLES_ATTRIBUTE = "_inspect_protected_roles"
+# What a login with a password the office made may do: choose one's own, or log out.
+MUST_CHANGE_ALLOWED = ("auth.change_password", "auth.revoke_token")
 
 
 def current_user():
@@ -39,6 +41,8 @@ def authenticate(roles: tuple[str, ...] = ()) -> None:
     if scheme.lower() != "bearer" or not raw.strip():
         raise Unauthorized("请先登录（缺少 Authorization: Bearer 令牌）")
     user, token_id = services.user_for_token(raw.strip(), login_cache())
+    if user.must_change_password and request.endpoint not in MUST_CHANGE_ALLOWED:
+        raise Forbidden("请先修改初始密码（POST /api/v1/auth/password）后再使用")
     if roles and user.role not in roles:
         raise Forbidden("当前角色无权执行此操作")
     g.current_user = user

@@ -2,6 +2,8 @@
 
 from flask import current_app, g, request
 
+from inspect_app.accounts import services as accounts
+from inspect_app.accounts.schemas import PasswordChangeSchema
 from inspect_app.api import Blueprint
 from inspect_app.auth import services
 from inspect_app.auth.guard import protected
@@ -41,4 +43,15 @@ def create_token(credentials):
 def revoke_token():
     """Log out: revoke the token in use."""
     services.revoke(g.current_token_id)
+    return None
+
+
+@blp.route("/password", methods=["POST"])
+@blp.arguments(PasswordChangeSchema)
+@blp.response(204)
+@blp.errors(400, 403, 409, 422)
+@protected(blp)
+def change_password(data):
+    """Choose one's own password (required first after a new account or a reset)."""
+    accounts.change_own_password(g.current_user, data["current_password"], data["new_password"])
     return None

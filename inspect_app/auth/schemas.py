@@ -14,6 +14,9 @@ class UserSchema(Schema):
     display_name = fields.String()
     role = fields.String(metadata={"enum": ["inspector", "team_lead", "office"]})
     districts = fields.List(fields.String())
+    must_change_password = fields.Boolean(
+        metadata={"description": "true: choose a password (POST /auth/password) first"}
+    )
 
 
 class TokenResponseSchema(Schema):

@@ -49,16 +49,14 @@ def create_user(
     password: str,
     districts: list[str] | None = None,
     display_name: str | None = None,
+    *,
+    phone: str = "",
+    must_change_password: bool = False,
+    actor_id: int | None = None,
 ) -> User:
+    """A new account; ``actor_id``: who made it (None from the command line)."""
     districts = list(dict.fromkeys(districts or []))
-    problems: dict[str, list[str]] = {}
-    if role not in ROLES:
-        problems["role"] = [f"角色只能是：{'、'.join(ROLES)}"]
-    unknown = [d for d in districts if d not in DISTRICTS]
-    if unknown:
-        problems["districts"] = [f"「{'、'.join(unknown)}」不是本市的辖区"]
-    if role in ("inspector", "team_lead") and not districts:
-        problems["districts"] = ["检查员和组长至少需要一个辖区"]
+    problems = account_problems(role, districts)
     if len(password) < 8:
         problems["password"] = ["密码至少 8 位"]
     if not username or len(username) > 64:
@@ -71,11 +69,14 @@ def create_user(
         username=username,
         role=role,
         districts=districts,
-        display_name=display_name or username,
+        display_name=(display_name or "").strip() or username,
+        phone=phone.strip(),
+        must_change_password=must_change_password,
         password_hash=hash_password(password),
     )
     db.session.add(user)
     db.session.flush()
+    audit.record(actor_id, "auth.user_created", "user", user.id, detail=_account_detail(user))
     return user
 
 
@@ -156,6 +157,7 @@ def login(username: str, password: str, address: str | None, hours: int) -> tupl
     if not token.user.active:
         # Disabled between the check above and this transaction.
         raise Unauthorized("用户名或密码错误")
+    db.session.execute(update(User).where(User.id == account.id).values(last_login_at=now))
     audit.record(account.id, "auth.login", "user", account.id, address=address)
     return raw, token
 
@@ -259,6 +261,8 @@ _USER_COLUMNS = (
     "password_hash",
     "active",
     "created_at",
+    "phone",
+    "must_change_password",
 )
 _LOGIN = (
     select(
@@ -336,39 +340,94 @@ def update_user(
     role: str | None = None,
     districts: list[str] | None = None,
     active: bool | None = None,
+    display_name: str | None = None,
+    phone: str | None = None,
     actor_id: int | None = None,
 ) -> User:
-    """Change a user's role, districts or whether they may log in; takes effect at once.
+    """Change a user's role, districts, name, phone or whether they may log in; at once.
 
     Logins already issued keep working for an active user but act with the new role
-    and districts on their next call; a disabled user's logins stop on their next call.
+    and districts on their next call. Disabling revokes every token of the user (the
+    dashboard's sessions hold one each), so no login of theirs works again, even after
+    they are enabled: they log in anew.
     """
     new_role = role if role is not None else user.role
     new_districts = list(dict.fromkeys(districts)) if districts is not None else user.districts
-    problems: dict[str, list[str]] = {}
-    if new_role not in ROLES:
-        problems["role"] = [f"角色只能是：{'、'.join(ROLES)}"]
-    unknown = [d for d in new_districts if d not in DISTRICTS]
-    if unknown:
-        problems["districts"] = [f"「{'、'.join(unknown)}」不是本市的辖区"]
-    if new_role in ("inspector", "team_lead") and not new_districts:
-        problems["districts"] = ["检查员和组长至少需要一个辖区"]
+    problems = account_problems(new_role, new_districts)
+    if display_name is not None and not display_name.strip():
+        problems["display_name"] = ["姓名不能为空"]
     if problems:
         raise Invalid(describe("用户信息有误", problems), fields=problems)
+    before = _account_detail(user)
     user.role = new_role
     user.districts = new_districts
+    if display_name is not None:
+        user.display_name = display_name.strip()
+    if phone is not None:
+        user.phone = phone.strip()
+    revoked = 0
     if active is not None:
+        if user.active and not active:
+            revoked = revoke_all(user.id)
         user.active = active
     bump_generation()
     db.session.flush()
+    after = _account_detail(user)
+    changed = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
     audit.record(
         actor_id,
         "auth.user_changed",
         "user",
         user.id,
-        detail={"role": user.role, "districts": user.districts, "active": user.active},
+        detail={**after, "changed": changed, "tokens_revoked": revoked},
     )
     return user
+
+
+def account_problems(role: str, districts: list[str]) -> dict[str, list[str]]:
+    """What is wrong with a role and its districts (Chinese, by field); empty if nothing."""
+    problems: dict[str, list[str]] = {}
+    if role not in ROLES:
+        problems["role"] = [f"角色只能是：{'、'.join(ROLES)}"]
+    unknown = [d for d in districts if d not in DISTRICTS]
+    if unknown:
+        problems["districts"] = [f"「{'、'.join(unknown)}」不是本市的辖区"]
+    if role in ("inspector", "team_lead") and not districts:
+        problems["districts"] = ["检查员和组长至少需要一个辖区"]
+    return problems
+
+
+def _account_detail(user: User) -> dict:
+    return {
+        "role": user.role,
+        "districts": list(user.districts),
+        "active": user.active,
+        "display_name": user.display_name,
+        "phone": user.phone,
+    }
+
+
+def revoke_all(user_id: int) -> int:
+    """Revoke every live token of a user (API logins and dashboard sessions); how many."""
+    result = db.session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    bump_generation()
+    return result.rowcount
+
+
+def set_password(user: User, password: str, *, must_change: bool) -> None:
+    """A new password; ``must_change``: one the office made, good only to choose one's own."""
+    if len(password) < 8:
+        raise Invalid("密码有误", fields={"password": ["密码至少 8 位"]})
+    user.password_hash = hash_password(password)
+    user.must_change_password = must_change
+    # Remembered logins carry the must-change mark: they are checked anew.
+    bump_generation()
+    db.session.flush()
 
 
 _DUMMY_HASH = _hasher.hash(secrets.token_hex(8))

@@ -46,5 +46,7 @@ class Site(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A retired record of a place registered twice: the site that holds its history now.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))
     # Position in the change feed (see inspect_app.sync): phones ask "what changed after N".
     sync_seq: Mapped[int] = mapped_column(default=0, index=True)

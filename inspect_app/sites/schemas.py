@@ -1,12 +1,16 @@
 """Bodies of the site endpoints."""
 
+from flask_smorest.fields import Upload
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates
 
 from inspect_app import formats
 from inspect_app.db_types import MAX_INT
 from inspect_app.domain import DISTRICTS, SITE_TYPES
-from inspect_app.inputs import ALL_INVISIBLE, Text
+from inspect_app.inputs import Text
 from inspect_app.sites import credit_code
+
+# One rule for a site name, typed on a phone or read from the office's spreadsheet.
+from inspect_app.sites.sheet import normalise_text as normalise_name
 
 # China's extent, with a margin: a point outside is a GPS fault, not a site.
 LAT_RANGE = (3.5, 54.0)
@@ -24,16 +28,6 @@ validate_cursor = formats.Matches(formats.SYNC_CURSOR, error="游标格式不正
 # takes small letters and full-width forms, and checks the check character).
 CREDIT_CODE = f"^(?:[{credit_code.ALPHABET}]{{18}})?$"
 CREDIT_CODE_FORMAT = "gb32100"
-
-
-def normalise_name(name: str) -> str:
-    """A site name as stored and compared: every invisible format character dropped (zero-width
-    spaces, joiners, BOM, bidirectional overrides), full-width letters, digits and spaces that
-    phones' keyboards produce made half-width, ends stripped."""
-    name = ALL_INVISIBLE.sub("", name).replace("\u3000", " ")
-    return "".join(
-        chr(ord(ch) - 0xFEE0) if "\uff01" <= ch <= "\uff5e" else ch for ch in name
-    ).strip()
 
 
 def text(max_length: int, **kwargs):
@@ -129,3 +123,74 @@ class CampaignSummarySchema(Schema):
 
 class SiteDetailSchema(SiteSchema):
     rectification = fields.List(fields.Nested(CampaignSummarySchema))
+
+
+class ImportQuerySchema(Schema):
+    dry_run = fields.Boolean(
+        load_default=True,
+        metadata={"description": "true (the default): only report what each row would do"},
+    )
+
+
+class ImportFileSchema(Schema):
+    file = Upload(
+        required=True,
+        metadata={
+            "description": "站点台账: .xlsx or .csv with Chinese headers in any order",
+            **formats.checked_against("a spreadsheet with a header row holding 名称 and 所属区域"),
+        },
+    )
+
+
+class ImportChangeSchema(Schema):
+    to = fields.Raw(metadata={"description": "the value the row brings"})
+    # "from" is a Python keyword: the attribute is named apart from its JSON key.
+    from_ = fields.Raw(data_key="from", attribute="from", metadata={"description": "held now"})
+
+
+class ImportRowSchema(Schema):
+    row = fields.Integer(metadata={"description": "the row number in the file"})
+    action = fields.String(metadata={"enum": ["create", "update", "unchanged", "refused"]})
+    action_label = fields.String()
+    site_id = fields.Integer(allow_none=True)
+    name = fields.String()
+    district = fields.String()
+    credit_code = fields.String(allow_none=True)
+    reasons = fields.List(fields.String(), metadata={"description": "why a row is refused"})
+    changes = fields.Dict(keys=fields.String(), values=fields.Nested(ImportChangeSchema))
+
+
+class ImportSummarySchema(Schema):
+    rows = fields.Integer()
+    create = fields.Integer()
+    update = fields.Integer()
+    unchanged = fields.Integer()
+    refused = fields.Integer()
+
+
+class ImportReportSchema(Schema):
+    dry_run = fields.Boolean()
+    file = fields.String()
+    sha256 = fields.String()
+    columns = fields.Dict(
+        keys=fields.String(), values=fields.String(), metadata={"description": "field: column"}
+    )
+    ignored_columns = fields.List(fields.String())
+    summary = fields.Nested(ImportSummarySchema)
+    rows = fields.List(fields.Nested(ImportRowSchema))
+
+
+class MergeSchema(Schema):
+    into = fields.Integer(
+        required=True,
+        validate=ROW_ID,
+        metadata={
+            "description": "the site that keeps the history",
+            **formats.checked_against("another site in the caller's districts"),
+        },
+    )
+    note = text(500, load_default="")
+
+
+class RetireSchema(Schema):
+    note = text(500, load_default="")

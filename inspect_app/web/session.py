@@ -22,6 +22,7 @@ from inspect_app.errors import Forbidden, Unauthorized
 from inspect_app.extensions import db
 
 DASHBOARD_ROLES = ("team_lead", "office")
+PASSWORD_PAGES = ("web.password", "web.logout")
 
 
 class CsrfFailure(Exception):
@@ -118,6 +119,9 @@ def login_required(view):
         user = load_user()
         if user is None:
             return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
+        if user.must_change_password and request.endpoint not in PASSWORD_PAGES:
+            # A password the office made opens only the page to choose one's own.
+            return redirect(url_for("web.password"))
         g.current_user = user
         return view(*args, **kwargs)
 
