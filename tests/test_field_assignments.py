@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.support.a11y import assert_accessible, keyboard_walk
 from tests.support.browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -23,6 +24,7 @@ from tests.support.browser import (
     DEVICES,
     DemoSite,
     require_chromium,
+    shot,
 )
 from tests.support.server import BIN
 from tests.test_field_app import CAMPAIGN, INSPECTOR, WAIT_MS, Phone, api, screen, wait_all_sent
@@ -310,6 +312,14 @@ def leave_version_one_database(phone, demo, world) -> dict:
     return records
 
 
+def looked_at(page, name: str) -> None:
+    """The accessibility basics and a keyboard walk; a screenshot in build/screenshots/."""
+    assert_accessible(page)
+    shot(page, name)
+    walk = keyboard_walk(page)
+    assert walk["unreachable"] == [] and walk["noIndicator"] == [], walk
+
+
 def tasks(page) -> list[dict]:
     return page.eval_on_selector_all(
         "#tasks li",
@@ -394,6 +404,7 @@ def test_assignments_first_offline_revisit_and_taken_off(phone, demo, world):
     assert "临期提醒" in items[0] and "油罐区警示标志缺失" in items[0] and "还剩 1 天" in items[0]
     assert "灭火器压力不足" in items[1] and "还剩 3 天" in items[1]
     page.wait_for_function("!document.querySelector('#nav-reminders .badge')")
+    looked_at(page, "field-reminders")
 
     # Tapping an assignment opens the checklist of that site for that campaign.
     page.click("a[href='#/']")
@@ -428,6 +439,8 @@ def test_assignments_first_offline_revisit_and_taken_off(phone, demo, world):
     assert world["revisit_finding"]["description"] in page.inner_text("main")
     # An inspector may say fixed; reopening is a team lead's (the server's rule).
     assert page.query_selector("#outcome-relapsed") is None
+    assert "只有组长或专项办可以重新打开问题" in page.inner_text("main")
+    looked_at(page, "field-revisit")
     page.click("label[for='outcome-fixed']")
     page.fill("#revisit-note", "现场复查：证照齐全，问题未反弹")
     page.click("#revisit button[type=submit]")
