@@ -805,7 +805,6 @@ async function revisitScreen(id) {
       site_name: a.site_name,
       outcome: chosen.value,
       note: document.getElementById("revisit-note").value.trim(),
-      at: beijingIso(),
       state: "queued",
       queued_at: new Date().toISOString(),
       message: "",
@@ -935,6 +934,7 @@ if ("serviceWorker" in navigator) {
   navigator.serviceWorker.register("/app/sw.js", { scope: "/app/" }).catch(() => say("离线功能未能启用"));
 }
 
+db.whenBlocked(() => say("正在升级手机上的数据：请关闭本应用的其他页面。"));
 settle().then(route).then(() => {
   document.body.dataset.ready = "1";
   startSync();

@@ -19,6 +19,10 @@ const STORES = {
 };
 
 let opened = null;
+let blocked = () => {};
+
+/** ``fn()`` is called when an upgrade waits for the app's other pages to close. */
+export const whenBlocked = (fn) => (blocked = fn);
 
 function request(req) {
   return new Promise((resolve, reject) => {
@@ -43,11 +47,18 @@ export function open() {
         if (event.oldVersion > 0 && event.oldVersion < 2) req.transaction.objectStore("meta").delete("cursor");
       };
       req.onsuccess = () => {
-        // A newer app opened in another tab wants to upgrade: let it.
-        req.result.onversionchange = () => req.result.close();
+        // A newer app opened in another tab wants to upgrade: let it (this page's next
+        // read opens the database again, and fails only if this page is the older app).
+        req.result.onversionchange = () => {
+          req.result.close();
+          opened = null;
+        };
         resolve(req.result);
       };
       req.onerror = () => reject(req.error);
+      // A page of the older app still open holds the database: the upgrade (and the
+      // app) wait until it closes.
+      req.onblocked = () => blocked();
     });
   }
   return opened;
