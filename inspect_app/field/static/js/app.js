@@ -2,7 +2,7 @@
 // types; the network is only the sync engine's business (sync.js).
 import { ApiError, NetworkError, call } from "./api.js";
 import * as db from "./db.js";
-import { LoggedOut, onChange, pending, settle, syncNow } from "./sync.js";
+import { LoggedOut, onChange, outboxRecords, pending, settle, syncNow } from "./sync.js";
 import { beijingDay, beijingIso, distanceKm, esc, sha256, showTime, uuid } from "./util.js";
 
 const main = document.getElementById("main");
@@ -18,6 +18,11 @@ const SEVERITY = { general: "一般", key: "重点" };
 const STATUS = { open: "待整改", rectifying: "整改中", pending_review: "待复查", closed: "已销号", voided: "已作废" };
 const OPEN = new Set(["open", "rectifying", "pending_review"]);
 const STATE = { draft: "草稿", queued: "待上传", uploading: "上传中", done: "已上传", error: "需处理" };
+const OUTCOMES = { fixed: "整改到位", relapsed: "问题反弹" };
+const STEP_LABELS = { remind: "临期提醒", escalate: "逾期上报", supervise: "挂牌督办" };
+// Kinds of outbox rows and their stores.
+const STORE_OF = { inspection: "inspections", report: "reports", revisit: "revisits" };
+const DUE_SOON_DAYS = 3;
 const SYNC_EVERY_MS = 20000;
 
 let position = null; // the phone's last known position {lat, lon}
@@ -56,9 +61,15 @@ async function drawNav() {
     return;
   }
   const count = await pending();
-  const errors = [...(await db.all("inspections")), ...(await db.all("reports"))].filter((r) => r.state === "error").length;
+  const errors = (await outboxRecords()).filter((r) => r.state === "error").length;
+  // The reminders' link once there are any; its badge counts those not yet seen.
+  const reminders = await db.all("reminders");
+  const seen = (await db.meta("reminders_seen")) || "";
+  const unread = reminders.filter((r) => (r.created_at || "") > seen).length;
+  const badge = unread ? ` <span class="badge">${unread}</span><span class="sr">条未读</span>` : "";
   nav.innerHTML =
     `<a href="#/">检查</a>` +
+    (reminders.length ? `<a href="#/reminders" id="nav-reminders">提醒${badge}</a>` : "") +
     `<a href="#/outbox" id="nav-outbox">上传队列：待传 ${count}${errors ? `，需处理 ${errors}` : ""}</a>` +
     `<button type="button" id="logout">退出</button>`;
   document.getElementById("logout").onclick = logout;
@@ -106,7 +117,7 @@ function loginScreen() {
       const before = await db.meta("user");
       if (before && before.id !== answer.body.user.id) {
         // A phone handed on: the last user's unsent work goes under their name only.
-        const unsent = [...(await db.all("inspections")), ...(await db.all("reports"))].filter((r) => r.state !== "done");
+        const unsent = (await outboxRecords()).filter((r) => r.state !== "done");
         if (unsent.length) {
           error.textContent = `这部手机上还有 ${before.display_name || before.username} 的 ${unsent.length} 条记录未上传：请先由其登录上传。`;
           await call("DELETE", "/auth/token", { extra: { Authorization: `Bearer ${answer.body.token}` } }).catch(() => {});
@@ -126,26 +137,118 @@ function loginScreen() {
   };
 }
 
-// ---------------------------------------------------------------------------- campaigns
+// ---------------------------------------------------------------------------- start: tasks, then campaigns
 
-async function campaignsScreen() {
-  const user = await db.meta("user");
-  const campaigns = (await db.all("campaigns")).filter((c) => c.checklist_version);
-  const refreshed = await db.meta("refreshed_at");
-  show(
-    "选择专项行动",
-    `<h1>选择专项行动</h1>
-    <p class="meta">${esc(user?.display_name || "")}，负责：${esc((user?.districts || []).join("、"))}</p>
-    <ul class="list">${campaigns
-      .map(
-        (c) =>
-          `<li><a class="button pick" href="#/c/${encodeURIComponent(c.code)}"><strong>${esc(c.name)}</strong>` +
-          `<span class="meta">${esc(c.document_no || "")}　检查表第 ${esc(c.checklist_version)} 版</span></a></li>`,
-      )
-      .join("")}</ul>
-    ${campaigns.length ? "" : "<p>还没有下载检查表：请在有网络时打开。</p>"}
-    <p class="meta">数据更新于 ${esc(showTime(refreshed) || "—")}（北京时间）</p>`,
+const dayNumber = (day) => Math.round(Date.parse(`${day}T00:00:00Z`) / 86400000);
+
+/** Where an assignment stands, from what the server said and what this phone holds. */
+function taskState(a, { inspections, revisits, campaigns }) {
+  if (a.kind === "revisit") {
+    if (a.outcome || a.done_at) return { done: true, html: `<span class="state state-done">已完成：${esc(OUTCOMES[a.outcome] || "")}</span>` };
+    const record = revisits.find((r) => r.assignment_id === a.id);
+    if (record && record.state === "done") return { done: true, html: `<span class="state state-done">已完成：${esc(OUTCOMES[record.outcome])}</span>` };
+    if (record) return { done: false, html: `${stateLabel(record)} 复查结果：${esc(OUTCOMES[record.outcome])}` };
+    return { done: false, html: "" };
+  }
+  if (a.inspected) return { done: true, html: `<span class="state state-done">已完成</span>` };
+  // A final inspection of the site under the campaign that began within the stage
+  // (Beijing days, as the server counts).
+  const stage = (campaigns[a.campaign]?.stages || []).find((st) => st.name === a.stage);
+  const mine = inspections.filter((r) => r.campaign === a.campaign && r.site_id === a.site_id);
+  const within = (r) => stage && r.started_at && r.started_at.slice(0, 10) >= stage.starts_on && r.started_at.slice(0, 10) <= stage.ends_on;
+  if (mine.some((r) => r.state === "done" && within(r))) return { done: true, html: `<span class="state state-done">已完成</span>` };
+  const sending = mine.find((r) => r.state !== "draft" && r.state !== "done");
+  if (sending) return { done: false, html: `${stateLabel(sending)} 已检查` };
+  if (mine.some((r) => r.state === "draft")) return { done: false, html: `<span class="state state-draft">草稿：继续检查</span>` };
+  return { done: false, html: "" };
+}
+
+function dueHtml(a, done) {
+  const left = dayNumber(a.due_on) - dayNumber(beijingDay(0));
+  if (done || left > DUE_SOON_DAYS) return `<span class="meta">截止 ${esc(a.due_on)}</span>`;
+  if (left < 0) return `<span class="overdue">截止 ${esc(a.due_on)}（已逾期 ${-left} 天）</span>`;
+  return `<span class="due-soon">截止 ${esc(a.due_on)}（${left ? `还剩 ${left} 天` : "今天到期"}）</span>`;
+}
+
+function taskHtml(a, state, campaigns, findings) {
+  const campaign = campaigns[a.campaign];
+  const revisit = a.kind === "revisit";
+  const finding = revisit ? findings[a.finding_id] : null;
+  const rechecks = revisit ? `<span class="meta">复查问题：${esc(finding ? finding.description : `问题 ${a.finding_id}`)}</span>` : "";
+  return (
+    `<li class="task${state.done ? " task-done" : ""}"><button type="button" class="pick" data-task="${a.id}">` +
+    `<strong>${revisit ? `<span class="tag tag-revisit">回头看</span> ` : ""}${esc(a.site_name)}</strong>` +
+    // A revisit's stage is 回头看 itself, which its tag says.
+    `<span class="meta">${esc(campaign?.name || a.campaign)}${revisit ? "" : ` · ${esc(a.stage)}`}</span>` +
+    rechecks +
+    `<span>${dueHtml(a, state.done)}${state.html ? `　${state.html}` : ""}</span>` +
+    `</button></li>`
   );
+}
+
+function campaignsHtml(campaigns) {
+  return `<ul class="list" id="campaign-list">${campaigns
+    .map(
+      (c) =>
+        `<li><a class="button pick" href="#/c/${encodeURIComponent(c.code)}"><strong>${esc(c.name)}</strong>` +
+        `<span class="meta">${esc(c.document_no || "")}　检查表第 ${esc(c.checklist_version)} 版</span></a></li>`,
+    )
+    .join("")}</ul>
+    ${campaigns.length ? "" : "<p>还没有下载检查表：请在有网络时打开。</p>"}`;
+}
+
+async function startScreen() {
+  const user = await db.meta("user");
+  const held = await db.all("campaigns");
+  const campaigns = held.filter((c) => c.checklist_version);
+  const byCode = Object.fromEntries(held.map((c) => [c.code, c]));
+  const refreshed = await db.meta("refreshed_at");
+  const who = `<p class="meta">${esc(user?.display_name || "")}，负责：${esc((user?.districts || []).join("、"))}</p>`;
+  const when = `<p class="meta">数据更新于 ${esc(showTime(refreshed) || "—")}（北京时间）</p>`;
+  const assignments = await db.all("assignments");
+  if (!assignments.length) {
+    // Nobody has sent this user anywhere: the campaigns are the start.
+    show("选择专项行动", `<h1>选择专项行动</h1>${who}${campaignsHtml(campaigns)}${when}`);
+    return;
+  }
+  const context = {
+    inspections: await db.all("inspections"),
+    revisits: await db.all("revisits"),
+    campaigns: byCode,
+  };
+  const findings = Object.fromEntries((await db.all("findings")).map((f) => [f.id, f]));
+  const rows = assignments.map((a) => ({ a, state: taskState(a, context) }));
+  rows.sort((x, y) => x.state.done - y.state.done || x.a.due_on.localeCompare(y.a.due_on) || x.a.id - y.a.id);
+  const open = rows.filter((r) => !r.state.done).length;
+  show(
+    "我的检查任务",
+    `<h1>我的检查任务</h1>${who}
+    <p class="meta">未完成 ${open} 项，已完成 ${rows.length - open} 项；按截止日期排序。</p>
+    <ul class="list" id="tasks">${rows.map(({ a, state }) => taskHtml(a, state, byCode, findings)).join("")}</ul>
+    <h2>其他检查：选择专项行动</h2>
+    ${campaignsHtml(campaigns)}${when}`,
+  );
+  document.getElementById("tasks").onclick = (event) => {
+    const button = event.target.closest("button[data-task]");
+    if (button) openTask(Number(button.dataset.task));
+  };
+}
+
+async function openTask(id) {
+  const a = await db.get("assignments", id);
+  if (!a) return;
+  if (a.kind === "revisit") {
+    location.hash = `#/a/${id}`;
+    return;
+  }
+  await inspectSite(a.campaign, a.site_id);
+}
+
+/** Start (or go on with) the inspection of a server's site for a campaign. */
+async function inspectSite(code, siteId) {
+  if (!(await checklistOf(code))) return say("还没有下载这个专项行动的检查表：请在有网络时同步。");
+  if (!(await db.get("sites", `s${siteId}`))) return say("还没有下载这个站点：请在有网络时同步。");
+  await startInspection(code, `s${siteId}`);
 }
 
 // ---------------------------------------------------------------------------- sites
@@ -502,11 +605,13 @@ async function inspectionScreen(id) {
 async function outboxScreen() {
   const inspections = await db.all("inspections");
   const reports = await db.all("reports");
+  const revisits = await db.all("revisits");
   const sites = Object.fromEntries((await db.all("sites")).map((s) => [s.key, s]));
   const findings = Object.fromEntries((await db.all("findings")).map((f) => [f.id, f]));
   const rows = [
     ...inspections.map((r) => ({ kind: "inspection", r, title: `检查：${sites[r.site_key]?.name || r.site_name}`, when: r.queued_at || r.created_at })),
     ...reports.map((r) => ({ kind: "report", r, title: `整改上报：${findings[r.finding_id]?.description?.slice(0, 24) || `问题 ${r.finding_id}`}`, when: r.queued_at || r.created_at })),
+    ...revisits.map((r) => ({ kind: "revisit", r, title: `回头看结果：${r.site_name || ""}（${OUTCOMES[r.outcome] || r.outcome}）`, when: r.queued_at || r.created_at })),
   ].sort((a, b) => (b.when || "").localeCompare(a.when || ""));
   show(
     "上传队列",
@@ -515,7 +620,7 @@ async function outboxScreen() {
     <button type="button" id="sync-now" class="wide">立即同步</button>
     <ul class="list" id="outbox">${rows
       .map(({ kind, r, title }) => {
-        const open = kind === "inspection" ? `#/i/${r.uuid}` : `#/f/${r.finding_id}`;
+        const open = { inspection: `#/i/${r.uuid}`, report: `#/f/${r.finding_id}`, revisit: `#/a/${r.assignment_id}` }[kind];
         const actions = [];
         if (r.state === "draft") actions.push(`<a class="button secondary" href="${open}">继续填写</a>`);
         if (r.state === "error") {
@@ -535,13 +640,13 @@ async function outboxScreen() {
     const button = event.target.closest("button");
     if (!button) return;
     const [kind, id] = (button.dataset.edit || button.dataset.retry || ":").split(":");
-    const store = kind === "inspection" ? "inspections" : "reports";
-    const record = await db.get(store, id);
+    const store = STORE_OF[kind];
+    const record = store && (await db.get(store, id));
     if (!record) return;
     if (button.dataset.edit) {
       // Back to a draft, the server's message kept on screen until it is sent again.
       await db.put(store, { ...record, state: "draft" });
-      location.hash = kind === "inspection" ? `#/i/${id}` : `#/f/${record.finding_id}`;
+      location.hash = { inspection: `#/i/${id}`, report: `#/f/${record.finding_id}`, revisit: `#/a/${record.assignment_id}` }[kind];
     } else {
       await db.put(store, { ...record, state: "queued", next_try: 0, attempts: 0 });
       startSync(true);
@@ -635,6 +740,118 @@ async function reportScreen(findingId) {
   };
 }
 
+// ---------------------------------------------------------------------------- 回头看
+
+async function revisitScreen(id) {
+  const a = await db.get("assignments", id);
+  if (!a || a.kind !== "revisit") return show("未找到", "<h1>没有这个回头看任务</h1><p>可能已被取消分派。</p>");
+  const user = await db.meta("user");
+  const campaign = await db.get("campaigns", a.campaign);
+  const finding = await db.get("findings", a.finding_id);
+  let record = (await db.all("revisits")).find((r) => r.assignment_id === id);
+  const recorded = a.outcome || (record && record.state === "done" ? record.outcome : null);
+  const editable = !recorded && (!record || record.state === "draft");
+  // Only a team lead or the office may reopen a finding (the server's rule): an
+  // inspector who finds the problem back records it as a new finding instead.
+  const mayReopen = user && user.role !== "inspector";
+  const outcome = record?.outcome || "";
+  const choices = (mayReopen ? ["fixed", "relapsed"] : ["fixed"])
+    .map(
+      (v) =>
+        `<input type="radio" id="outcome-${v}" name="outcome" value="${v}"${outcome === v ? " checked" : ""}>` +
+        `<label class="${v === "fixed" ? "pass" : "fail"}" for="outcome-${v}">${OUTCOMES[v]}</label>`,
+    )
+    .join("");
+  show(
+    "回头看复查",
+    `<h1>回头看复查：${esc(a.site_name)}</h1>
+    <p class="meta">${esc(campaign?.name || a.campaign)} · ${esc(a.district)}${a.department ? ` · ${esc(a.department)}` : ""}<br>
+    ${dueHtml(a, !!recorded)}</p>
+    <h2>复查的问题</h2>
+    <div class="finding">
+      <p><strong>${esc(finding ? finding.description : `问题 ${a.finding_id}`)}</strong></p>
+      ${finding ? `<p class="meta">${esc(STATUS[finding.status] || finding.status)} · ${esc(SEVERITY[finding.severity] || "")}问题 · 原整改时限 ${esc(finding.deadline || "—")}</p>` : ""}
+      <p class="meta">请到现场查看该问题是否整改到位、有无反弹。</p>
+    </div>
+    ${recorded ? `<p><span class="state state-done">已完成：${esc(OUTCOMES[recorded])}</span></p>` : ""}
+    ${record && !recorded ? `<p>${stateLabel(record)} 复查结果：${esc(OUTCOMES[record.outcome])}</p>` : ""}
+    ${record?.message ? `<p class="${record.state === "error" ? "error-text" : "meta"}">${record.state === "error" ? "服务器：" : ""}${esc(record.message)}</p>` : ""}
+    ${
+      editable
+        ? `<form id="revisit">
+      <fieldset><legend>复查结果</legend><div class="choices">${choices}</div></fieldset>
+      ${mayReopen ? "" : `<p class="meta">发现问题反弹：只有组长或专项办可以重新打开问题。请检查该站点，把问题记为不合格，并告知组长。</p>`}
+      <label for="revisit-note">说明（可不填）</label>
+      <textarea id="revisit-note" maxlength="2000">${esc(record?.note || "")}</textarea>
+      <p id="revisit-error" class="error-text" role="alert"></p>
+      <button type="submit" class="wide">登记复查结果，加入上传队列</button>
+    </form>`
+        : ""
+    }
+    <button type="button" id="inspect-site" class="secondary wide">检查该站点</button>`,
+  );
+  document.getElementById("inspect-site").onclick = () => inspectSite(a.campaign, a.site_id);
+  const form = document.getElementById("revisit");
+  if (!form) return;
+  form.onsubmit = async (event) => {
+    event.preventDefault();
+    const chosen = form.querySelector("input[name=outcome]:checked");
+    if (!chosen) {
+      document.getElementById("revisit-error").textContent = "请选择复查结果";
+      return;
+    }
+    record = {
+      ...(record || { uuid: uuid(), assignment_id: id, created_at: new Date().toISOString() }),
+      site_name: a.site_name,
+      outcome: chosen.value,
+      note: document.getElementById("revisit-note").value.trim(),
+      state: "queued",
+      queued_at: new Date().toISOString(),
+      message: "",
+      attempts: 0,
+      next_try: 0,
+    };
+    await db.put("revisits", record);
+    location.hash = "#/outbox";
+    startSync();
+  };
+}
+
+// ---------------------------------------------------------------------------- reminders
+
+async function remindersScreen() {
+  const reminders = (await db.all("reminders")).sort(
+    (a, b) => (b.created_at || "").localeCompare(a.created_at || "") || b.id - a.id,
+  );
+  const findings = Object.fromEntries((await db.all("findings")).map((f) => [f.id, f]));
+  const seen = (await db.meta("reminders_seen")) || "";
+  show(
+    "提醒",
+    `<h1>提醒</h1>
+    <p class="meta">整改临期提醒、逾期上报和挂牌督办，最新的在前。</p>
+    <ul class="list" id="reminders">${reminders
+      .map((r) => {
+        const finding = findings[r.finding_id];
+        const status = finding?.status || r.status;
+        const report = finding && OPEN.has(status) && status !== "pending_review";
+        return `<li class="reminder${(r.created_at || "") > seen ? " unread" : ""}">
+          <span class="tag tag-${esc(r.step)}">${esc(r.step_label || STEP_LABELS[r.step] || r.step)}</span>
+          <span class="meta">${esc(showTime(r.created_at))}</span>${(r.created_at || "") > seen ? ` <strong class="new">新</strong>` : ""}
+          <p>${esc(r.message)}</p>
+          <p class="meta">${esc(r.site_name)} · 整改时限 ${esc(r.deadline || "—")} · ${esc(STATUS[status] || status)}${r.supervised ? " · 挂牌督办" : ""}</p>
+          ${report ? `<a href="#/f/${r.finding_id}">上报整改情况</a>` : ""}</li>`;
+      })
+      .join("")}</ul>
+    ${reminders.length ? "" : "<p>没有提醒。</p>"}`,
+  );
+  // Seen once shown: the badge goes.
+  const newest = reminders[0]?.created_at;
+  if (newest && newest > seen) {
+    await db.setMeta("reminders_seen", newest);
+    await drawNav();
+  }
+}
+
 // ---------------------------------------------------------------------------- routing and sync
 
 async function route() {
@@ -649,7 +866,9 @@ async function route() {
   else if (parts[0] === "outbox") await outboxScreen();
   else if (parts[0] === "site") await followUpScreen(parts[1]);
   else if (parts[0] === "f") await reportScreen(Number(parts[1]));
-  else await campaignsScreen();
+  else if (parts[0] === "a") await revisitScreen(Number(parts[1]));
+  else if (parts[0] === "reminders") await remindersScreen();
+  else await startScreen();
 }
 
 let syncing = false;
@@ -677,7 +896,7 @@ async function redrawKeepingFocus(draw) {
     el && el !== main && main.contains(el)
       ? el.id
         ? `#${CSS.escape(el.id)}`
-        : ["data-edit", "data-retry"].filter((a) => el.hasAttribute(a)).map((a) => `[${a}="${CSS.escape(el.getAttribute(a))}"]`)[0]
+        : ["data-edit", "data-retry", "data-task"].filter((a) => el.hasAttribute(a)).map((a) => `[${a}="${CSS.escape(el.getAttribute(a))}"]`)[0]
       : null;
   const y = window.scrollY;
   await draw();
@@ -699,7 +918,11 @@ onChange(() => {
     do {
       again = false;
       await drawNav();
-      if ((location.hash || "").startsWith("#/outbox")) await redrawKeepingFocus(outboxScreen);
+      const hash = location.hash || "#/";
+      if (hash.startsWith("#/outbox")) await redrawKeepingFocus(outboxScreen);
+      // The start screen and the reminders have nothing typed in: drawn again with what came.
+      else if (hash === "#/" || hash === "#") await redrawKeepingFocus(startScreen);
+      else if (hash === "#/reminders") await redrawKeepingFocus(remindersScreen);
     } while (again);
   })().finally(() => (redrawing = null));
 });
@@ -711,6 +934,7 @@ if ("serviceWorker" in navigator) {
   navigator.serviceWorker.register("/app/sw.js", { scope: "/app/" }).catch(() => say("离线功能未能启用"));
 }
 
+db.whenBlocked(() => say("正在升级手机上的数据：请关闭本应用的其他页面。"));
 settle().then(route).then(() => {
   document.body.dataset.ready = "1";
   startSync();

@@ -10,6 +10,8 @@ import { ApiError, NetworkError, call, putBytes } from "./api.js";
 import * as db from "./db.js";
 
 const BACKOFF_MS = [2000, 5000, 15000, 30000, 60000, 300000];
+/** The stores of records the inspector makes and the outbox sends. */
+export const OUTBOX = ["inspections", "reports", "revisits"];
 let running = null;
 const listeners = new Set();
 
@@ -53,7 +55,7 @@ export async function refresh() {
   for (;;) {
     const query = cursor ? `?since=${encodeURIComponent(cursor)}` : "";
     const page = (await guarded(call("GET", `/sync${query}`))).body;
-    await db.write(["sites", "findings", "meta"], (store) => {
+    await db.write(["sites", "findings", "assignments", "reminders", "meta"], (store) => {
       for (const site of page.changes.sites) {
         if (site.deleted) store("sites").delete(`s${site.id}`);
         else store("sites").put({ ...site, key: `s${site.id}` });
@@ -62,6 +64,12 @@ export async function refresh() {
         if (finding.deleted) store("findings").delete(finding.id);
         else store("findings").put(finding);
       }
+      // Older pages or servers may lack these two lists.
+      for (const assignment of page.changes.assignments || []) {
+        if (assignment.deleted) store("assignments").delete(assignment.id);
+        else store("assignments").put(assignment);
+      }
+      for (const reminder of page.changes.reminders || []) store("reminders").put(reminder);
       store("meta").put({ key: "cursor", value: page.next_cursor });
     });
     cursor = page.next_cursor;
@@ -118,7 +126,7 @@ function fieldName(record, path) {
 
 /** Drop the bytes of photos the server holds and no unsent record still needs. */
 async function forget(shas) {
-  const unsent = [...(await db.all("inspections")), ...(await db.all("reports"))].filter((r) => r.state !== "done");
+  const unsent = (await outboxRecords()).filter((r) => r.state !== "done");
   const needed = new Set(
     unsent.flatMap((r) => (r.findings ? Object.values(r.findings).flatMap((f) => f.photos || []) : r.photos || [])),
   );
@@ -376,11 +384,36 @@ async function sendReport(record, lanes) {
   return { rest };
 }
 
+/** A 回头看 outcome. Returns the promise of it (no photos go with it). */
+async function sendRevisit(record) {
+  const rest = (async () => {
+    const body = { outcome: record.outcome, note: record.note || "" };
+    let answer;
+    try {
+      answer = (await guarded(call("POST", `/assignments/${record.assignment_id}/revisit`, { body }))).body;
+    } catch (error) {
+      // An outcome whose answer was lost is a 409 when sent again: it is done if the
+      // assignment holds this very outcome.
+      if (!(error instanceof ApiError && error.status === 409)) throw error;
+      answer = (await guarded(call("GET", `/assignments/${record.assignment_id}`))).body;
+      if (answer.outcome !== record.outcome) throw error;
+    }
+    // Written over the held one only: an assignment taken off meanwhile stays off.
+    const held = await db.get("assignments", record.assignment_id);
+    if (held) await db.put("assignments", { ...held, ...answer });
+    await done("revisits", record);
+  })();
+  return { rest };
+}
+
+const SENDERS = { inspections: sendInspection, reports: sendReport, revisits: sendRevisit };
+
 async function pushOutbox() {
   const now = Date.now();
   const sites = (await db.all("sites")).filter((s) => s.local && !s.id && s.state !== "error");
   const inspections = (await db.all("inspections")).filter((r) => due(r, now));
   const reports = (await db.all("reports")).filter((r) => due(r, now));
+  const revisits = (await db.all("revisits")).filter((r) => due(r, now));
   const named = new Set(inspections.map((r) => r.site_key));
   for (const site of sites.filter((s) => !named.has(s.key))) {
     try {
@@ -392,12 +425,13 @@ async function pushOutbox() {
   const queue = [
     ...inspections.map((r) => ["inspections", r]),
     ...reports.map((r) => ["reports", r]),
+    ...revisits.map((r) => ["revisits", r]),
   ].sort((a, b) => (a[1].queued_at || "").localeCompare(b[1].queued_at || ""));
   const lanes = new PhotoLanes();
   const rest = [];
   for (const [store, record] of queue) {
     try {
-      const sending = await (store === "inspections" ? sendInspection(record, lanes) : sendReport(record, lanes));
+      const sending = await SENDERS[store](record, lanes);
       rest.push(sending.rest.catch((error) => failed(store, record, error)));
     } catch (error) {
       await failed(store, record, error);
@@ -409,7 +443,7 @@ async function pushOutbox() {
 
 /** Records a closed app left 上传中 wait to be sent again (待上传): nothing is on its way. */
 export async function settle() {
-  for (const name of ["inspections", "reports"]) {
+  for (const name of OUTBOX) {
     for (const r of await db.all(name)) {
       if (r.state === "uploading") await db.put(name, { ...r, state: "queued" });
     }
@@ -421,7 +455,7 @@ export function syncNow({ force = false } = {}) {
   if (!running) {
     running = (async () => {
       if (force) {
-        for (const name of ["inspections", "reports"]) {
+        for (const name of OUTBOX) {
           for (const r of await db.all(name)) {
             if (r.state === "queued" && r.next_try) await db.put(name, { ...r, next_try: 0 });
           }
@@ -441,7 +475,14 @@ export function syncNow({ force = false } = {}) {
   return running;
 }
 
+/** Every record of the outbox's stores, drafts and sent ones included. */
+export async function outboxRecords() {
+  const lists = [];
+  for (const name of OUTBOX) lists.push(...(await db.all(name)));
+  return lists;
+}
+
 export async function pending() {
   const open = (r) => r.state === "queued" || r.state === "uploading";
-  return (await db.all("inspections")).filter(open).length + (await db.all("reports")).filter(open).length;
+  return (await outboxRecords()).filter(open).length;
 }
