@@ -14,7 +14,7 @@ from inspect_app import input_rules
 from inspect_app.auth.guard import authenticate_protected_view
 from inspect_app.config import INSTANCE_DIR, Config, check_settings
 from inspect_app.errors import error_response
-from inspect_app.extensions import READS_ONLY, db
+from inspect_app.extensions import READS_ONLY, SQLITE_WAL_PRAGMAS, db, keep_wal_bounded
 from inspect_app.json_provider import InspectJSONProvider
 
 
@@ -102,9 +102,13 @@ def _configure_engine(engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        for pragma in SQLITE_WAL_PRAGMAS:
+            cursor.execute(pragma)
         cursor.close()
         # The driver's own BEGIN is deferred; we issue BEGIN ourselves (below).
         dbapi_connection.isolation_level = None
+
+    keep_wal_bounded(engine)
 
     @event.listens_for(engine, "begin")
     def _begin(connection):

@@ -1,11 +1,13 @@
 """Extension singletons, bound to an app by create_app through init_app."""
 
+import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy.orm import DeclarativeBase
 
 # Execution option of a connection whose statements each run on their own (see below).
@@ -39,3 +41,51 @@ def reads_outside_transaction() -> Iterator[Connection]:
                 isolation_level="AUTOCOMMIT", **{READS_ONLY: True}
             )
         yield connection
+
+
+# SQLite's WAL: the pragmas of every connection, and when a writer forces a checkpoint.
+SQLITE_WAL_PRAGMAS = (
+    # A checkpoint (PASSIVE, by the committing connection) every 1,000 pages, about 4 MB.
+    "PRAGMA wal_autocheckpoint=1000",
+    # Once a checkpoint has let the WAL start over, its file is cut back to this size.
+    "PRAGMA journal_size_limit=16777216",
+)
+WAL_RESTART_BYTES = 32 * 2**20
+_WAL_LOOK_EVERY = 32  # connections handed back between two looks at the WAL's size
+
+
+def keep_wal_bounded(engine: Engine) -> None:
+    """Keep a SQLite file database's WAL from growing without end under sustained writes.
+
+    The automatic checkpoints are PASSIVE: they copy pages back only up to the oldest
+    snapshot a reader still holds, and the WAL starts over only when one of them got to
+    its end. Under a steady stream of PUTs some reader always holds a snapshot, so the
+    file grew by every transaction (100 MB in a minute). So every few connections handed
+    back to the pool one looks at the file's size; past ``WAL_RESTART_BYTES`` it runs a
+    RESTART checkpoint, which waits (busy timeout) for the readers of older snapshots to
+    finish and keeps new writers out meanwhile, a few milliseconds, after which the WAL
+    starts over from its beginning (and ``journal_size_limit`` cuts the file back).
+    """
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return
+    wal = f"{database}-wal"
+    checkpointing = threading.Lock()
+    handed_back = [0]
+
+    @event.listens_for(engine, "checkin")
+    def _look_at_wal(dbapi_connection, _record):
+        handed_back[0] += 1
+        if handed_back[0] % _WAL_LOOK_EVERY or dbapi_connection is None:
+            return
+        try:
+            if os.stat(wal).st_size < WAL_RESTART_BYTES:
+                return
+        except FileNotFoundError:
+            return
+        if not checkpointing.acquire(blocking=False):
+            return  # another thread of this process is at it
+        try:
+            dbapi_connection.execute("PRAGMA wal_checkpoint(RESTART)").fetchall()
+        finally:
+            checkpointing.release()

@@ -33,7 +33,7 @@ from inspect_app.campaigns.services import CampaignRef, ChecklistRef, checklist_
 from inspect_app.db_types import utcnow
 from inspect_app.domain import SHANGHAI, add_days
 from inspect_app.errors import Conflict, Invalid, NotFound
-from inspect_app.extensions import db
+from inspect_app.extensions import db, reads_outside_transaction
 from inspect_app.field_labels import describe
 from inspect_app.findings.models import Finding, FindingPhoto, RectificationEvent
 from inspect_app.inspections.models import Answer, Inspection
@@ -172,7 +172,7 @@ def put_inspection(
         head["campaign"] = [f"「{data['campaign']}」不存在"]
     elif checklist is None:
         head["checklist_version"] = [f"该专项行动没有第 {data['checklist_version']} 版检查清单"]
-    site = db.session.connection().execute(_SITE, {"site_id": data["site_id"]}).first()
+    site = _read_site(data["site_id"])
     if site is None or site.deleted_at is not None or not user.can_see_district(site.district):
         head["site_id"] = ["站点不存在或不在您的辖区"]
         site_type = None
@@ -226,6 +226,20 @@ def put_inspection(
         {"findings": len(data["findings"]), "final": data["final"]},
     )
     return result, not replaced
+
+
+def _read_site(site_id: int):
+    """The inspected site's district, type and deletion, read before the write begins.
+
+    On SQLite the request's transaction takes the write lock at its first statement
+    (BEGIN IMMEDIATE), so the site is read outside it and the checks below run with no
+    lock held; the inserts' foreign key still refuses a site that is gone. On
+    PostgreSQL there is no such lock and the read stays on the request's connection.
+    """
+    if db.session.get_bind().dialect.name == "sqlite":
+        with reads_outside_transaction() as connection:
+            return connection.execute(_SITE, {"site_id": site_id}).first()
+    return db.session.connection().execute(_SITE, {"site_id": site_id}).first()
 
 
 def _existing(uuid: str):
