@@ -16,6 +16,7 @@ DEFAULT_ACCEPT_CONTENT_LENGTH = 100 * 1024 * 1024
 
 
 def accept_content_length() -> int:
+    """INSPECT_OPENROSA_ACCEPT_CONTENT_LENGTH (config.py)."""
     return int(
         current_app.config.get("OPENROSA_ACCEPT_CONTENT_LENGTH", DEFAULT_ACCEPT_CONTENT_LENGTH)
     )
