@@ -39,11 +39,6 @@ class Config:
     # JPEGs are 3-8 MB, HEIC less; 25 MB leaves room for a RAW-ish camera export).
     MAX_PHOTO_BYTES = int(os.environ.get("INSPECT_MAX_PHOTO_BYTES", str(25 * 1024 * 1024)))
     MAX_JSON_BYTES = int(os.environ.get("INSPECT_MAX_JSON_BYTES", str(2 * 1024 * 1024)))
-    # What one OpenRosa post may carry (X-OpenRosa-Accept-Content-Length): Collect splits a
-    # submission with more photos into several posts. ODK Central announces 100 MB.
-    OPENROSA_ACCEPT_CONTENT_LENGTH = int(
-        os.environ.get("INSPECT_OPENROSA_ACCEPT_CONTENT_LENGTH", str(100 * 1024 * 1024))
-    )
     # Documents with more findings than this are made in the background (202 + job).
     REPORT_SYNC_MAX_FINDINGS = int(os.environ.get("INSPECT_REPORT_SYNC_MAX_FINDINGS", "300"))
     REPORT_QUEUE = os.environ.get("INSPECT_REPORT_QUEUE", "inspect-reports")

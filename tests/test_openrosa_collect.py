@@ -15,7 +15,9 @@ import uuid
 from sqlalchemy import create_engine, func, select
 
 from inspect_app.audit.models import AuditLog
+from inspect_app.auth.models import User
 from inspect_app.config import TestConfig
+from inspect_app.extensions import db
 from inspect_app.findings.models import Finding, FindingPhoto
 from inspect_app.inspections.models import Inspection
 from inspect_app.openrosa import keys
@@ -38,7 +40,8 @@ def test_a_week_of_collect_submissions_arrives_exactly_once(
 ):
     user_id = make_user("collector", "inspector", ["东城区"])
     with app.app_context():
-        key = keys.issue_key(user_id)
+        key = keys.issue(db.session.get(User, user_id), None)
+        db.session.commit()
     sites = [make_site(name=f"国道沿线加油点{i}") for i in range(10)]
     jpegs = photo_set(INSPECTIONS * PHOTOS_PER_INSPECTION, PHOTOS / "jolla.jpg")
     plain = checklist["plain"]
@@ -74,7 +77,8 @@ def test_a_week_of_collect_submissions_arrives_exactly_once(
 
     server = Server(database_url, media_dir, tmp_path / "instance")
     server.env["INSPECT_SECRET_KEY"] = TestConfig.SECRET_KEY
-    server.env["INSPECT_OPENROSA_ACCEPT_CONTENT_LENGTH"] = str(ACCEPT)
+    # The server announces its photo limit as the largest post (h18-forms' responses.py).
+    server.env["INSPECT_MAX_PHOTO_BYTES"] = str(ACCEPT)
     with server, FlakyProxy(server.port) as proxy:
         collect = Collect(
             f"http://127.0.0.1:{proxy.port}/openrosa/key/{key}", fallback_accept=ACCEPT

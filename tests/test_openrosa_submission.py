@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from inspect_app.audit.models import AuditLog
+from inspect_app.auth.models import User
 from inspect_app.extensions import db
 from inspect_app.findings.models import Finding
 from inspect_app.inspections.models import Inspection
@@ -30,8 +31,14 @@ RESPONSE_NS = "{http://openrosa.org/http/response}"
 @pytest.fixture
 def inspector(app, make_user):
     user_id = make_user("collect1", "inspector", ["东城区"])
+    return {"id": user_id, "key": issue_key(app, user_id)}
+
+
+def issue_key(app, user_id: int) -> str:
     with app.app_context():
-        return {"id": user_id, "key": keys.issue_key(user_id)}
+        key = keys.issue(db.session.get(User, user_id), None)
+        db.session.commit()
+        return key
 
 
 @pytest.fixture
@@ -141,15 +148,17 @@ def test_without_the_openrosa_version_header_is_400(client, inspector, site, che
     assert "X-OpenRosa-Version" in message(response)
 
 
-def test_a_broken_key_is_403_and_a_disabled_user_is_refused_at_once(
+def test_a_malformed_key_is_401_an_unknown_one_403_and_a_disabled_user_stops_at_once(
     app, client, inspector, site, checklist
 ):
-    response = post(client, "not-a-key", form(checklist, site))
+    response = post(client, "not!a!key", form(checklist, site))
+    assert response.status_code == 401
+    openrosa_headers_ok(response)
+    message(response)
+    response = post(client, "A" * 64, form(checklist, site))
     assert response.status_code == 403
     openrosa_headers_ok(response)
     message(response)
-    from inspect_app.auth.models import User
-
     with app.app_context():
         db.session.get(User, inspector["id"]).active = False
         db.session.commit()
@@ -257,7 +266,7 @@ def test_a_post_over_the_announced_length_is_413(
 ):
     from inspect_app.openrosa.submission_routes import MULTIPART_SLACK
 
-    app.config["OPENROSA_ACCEPT_CONTENT_LENGTH"] = 1000
+    app.config["MAX_PHOTO_BYTES"] = 1000
     big = jpegs[0] * (MULTIPART_SLACK // len(jpegs[0]) + 2)
     response = post(client, inspector["key"], form(checklist, site), [("1715480000123.jpg", big)])
     assert response.status_code == 413
@@ -323,8 +332,7 @@ def test_another_users_instance_id_is_409(
     xml = form(checklist, site, instance_id=instance)
     assert post(client, inspector["key"], xml, [("1715480000123.jpg", jpegs[0])]).status_code == 201
     other_id = make_user("collect2", "inspector", ["东城区"])
-    with app.app_context():
-        other_key = keys.issue_key(other_id)
+    other_key = issue_key(app, other_id)
     response = post(client, other_key, xml, [("1715480000123.jpg", jpegs[0])])
     assert response.status_code == 409
     message(response)
@@ -544,3 +552,31 @@ def test_enketo_is_told_apart_by_its_user_agent(
     )
     assert response.status_code == 201
     assert view(client, login, instance)["source"] == "enketo"
+
+
+def test_the_site_page_shows_where_each_finding_came_from(
+    app, client, inspector, site, checklist, jpegs, office, login
+):
+    from tests.test_web import web_login
+
+    xml = form(checklist, site)
+    assert post(client, inspector["key"], xml, [("1715480000123.jpg", jpegs[0])]).status_code == 201
+    body = {
+        "campaign": checklist["campaign"],
+        "checklist_version": checklist["version"],
+        "site_id": site,
+        "started_at": "2025-05-13T09:30:00+08:00",
+        "answers": [{"item_code": checklist["plain"][1], "result": "fail"}],
+        "findings": [
+            {"id": str(uuid.uuid4()), "item_code": checklist["plain"][1], "description": "台账缺失"}
+        ],
+    }
+    headers = login("office1")
+    assert (
+        client.put(f"/api/v1/inspections/{uuid.uuid4()}", json=body, headers=headers).status_code
+        == 201
+    )
+    web_login(client, "office1")
+    page = client.get(f"/dashboard/sites/{site}").get_data(as_text=True)
+    assert page.count("<dt>记录来源</dt><dd>ODK Collect</dd>") == 1
+    assert page.count("<dt>记录来源</dt><dd>检查 App</dd>") == 1

@@ -6,6 +6,8 @@ the submission endpoint and its tests can run before that lands; the names and t
 signature of ``user_for_key`` are the shared spec's.
 """
 
+import re
+
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import inspect as sa_inspect
@@ -23,9 +25,14 @@ def _serializer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_SALT)
 
 
-def issue_key(user_id: int) -> str:
-    """A key for the user (stand-in: signed, not stored, so not revocable by itself)."""
-    return _serializer().dumps(user_id)
+def well_formed(token: str) -> bool:
+    """A string that could be a key (else 401; a well-formed unknown key is 403)."""
+    return re.fullmatch(r"[A-Za-z0-9_.-]{16,200}", token or "") is not None
+
+
+def issue(user: User, actor_id: int | None) -> str:
+    """A key for ``user`` (stand-in: signed, not stored, so not revocable by itself)."""
+    return _serializer().dumps(user.id)
 
 
 def user_for_key(token: str) -> User | None:
@@ -33,6 +40,8 @@ def user_for_key(token: str) -> User | None:
 
     Read outside the request's transaction, so that no lock is held while the body of a
     submission is read and its photos checked."""
+    if not well_formed(token):
+        return None
     try:
         user_id = _serializer().loads(token)
     except BadSignature:

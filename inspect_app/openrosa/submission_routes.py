@@ -3,7 +3,8 @@
 Every answer is an ``<OpenRosaResponse>`` with a Chinese message the app shows, and the
 OpenRosa headers; success is 201 (Collect takes any other 2xx as a failure). Statuses
 follow ODK Central: 400 for a request that is not a submission (no version header, no
-``xml_submission_file``, malformed multipart or XML), 403 for a key that opens nothing,
+``xml_submission_file``, malformed multipart or XML), 401 for a key that cannot be one,
+403 for a well-formed key that opens nothing (unknown, revoked, user disabled),
 404 for a form or version or edited record that does not exist, 409 for a conflict with
 what is stored, 413 for a post over ``X-OpenRosa-Accept-Content-Length``, 422 for a
 record the inspection rules refuse. Never a 5xx for anything a client sends.
@@ -15,8 +16,7 @@ from werkzeug.formparser import default_stream_factory
 
 from inspect_app import input_rules
 from inspect_app.errors import DomainError
-from inspect_app.openrosa import submission
-from inspect_app.openrosa.keys import user_for_key
+from inspect_app.openrosa import keys, responses, submission
 from inspect_app.openrosa.responses import accept_content_length, openrosa_response
 
 bp = Blueprint("openrosa_submission", __name__, url_prefix="/openrosa/key/<token>")
@@ -39,13 +39,14 @@ def source_of(user_agent: str) -> str:
 @bp.route("/submission", methods=["POST"])
 def post_submission(token: str):
     """Store one post of a submission (see inspect_app.openrosa.submission)."""
-    if not request.headers.get("X-OpenRosa-Version"):
-        return openrosa_response(
-            "请求缺少 X-OpenRosa-Version 头，请使用 ODK Collect 或 Enketo 提交", 400
-        )
-    user = user_for_key(token)
+    problem = responses.version_problem()
+    if problem is not None:
+        return problem
+    if not keys.well_formed(token):
+        return openrosa_response(responses.BAD_KEY, 401)
+    user = keys.user_for_key(token)
     if user is None:
-        return openrosa_response("该服务器地址中的密钥无效或已停用，请向管理员重新获取", 403)
+        return openrosa_response(responses.NO_KEY, 403)
     limit = accept_content_length() + MULTIPART_SLACK
     if request.content_length is not None and request.content_length > limit:
         return openrosa_response(f"提交内容超过 {limit // 2**20} MB 的上限，请分批发送", 413)
