@@ -274,6 +274,12 @@ def test_a_post_over_the_announced_length_is_413(
     message(response)
     assert count(app, Inspection) == 0
     assert [p for p in media_dir.rglob("*") if p.is_file()] == []
+    # The XML itself has its own, smaller limit.
+    app.config["MAX_PHOTO_BYTES"] = 25 * 2**20
+    padded = form(checklist, site).replace(b"</data>", b"<pad>" + b"x" * 2**21 + b"</pad></data>")
+    response = post(client, inspector["key"], padded)
+    assert response.status_code == 413
+    message(response)
 
 
 # -- the same instance again: more photos (201), different XML (409) -------------------

@@ -115,6 +115,10 @@ def _read_multipart():
         raise submission.SubmissionError(400, f"提交内容缺少 {submission.XML_PART}")
     if not xml.strip():
         raise submission.SubmissionError(400, "提交的表单数据为空")
+    most = current_app.config["MAX_JSON_BYTES"]
+    if len(xml) > most:
+        # The XML of a checklist's form is a few KB; the photos are the other parts.
+        raise submission.SubmissionError(413, f"表单数据超过 {most // 2**20} MB 的上限")
     parts = []
     for name, storage in files.items(multi=True):
         if name == submission.XML_PART:
