@@ -134,6 +134,15 @@ def _is_photo_upload() -> bool:
     return request.path.startswith("/api/v1/photos/")
 
 
+def _is_form_submission() -> bool:
+    # ODK Collect's and Enketo's posts carry photos: read by their view, under its limit.
+    return (
+        request.method == "POST"
+        and request.path.startswith("/openrosa/")
+        and request.path.endswith("/submission")
+    )
+
+
 # A notice PDF as received (checklist drafts, API and dashboard); notice_pdf checks it.
 NOTICE_UPLOAD_BYTES = 21 * 1024 * 1024
 
@@ -167,7 +176,7 @@ def _register_request_rules(app: Flask) -> None:
     @app.before_request
     def _input_rule_and_body():
         input_rules.check_texts(request.args.items(multi=True))
-        if _is_photo_upload():
+        if _is_photo_upload() or _is_form_submission():
             # Photos stream to disk under their own limit, after authentication.
             return
         # Every other body is JSON or a form, and small; a notice PDF may be larger.

@@ -8,6 +8,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from inspect_app.db_types import UTCDateTime, utcnow
 from inspect_app.extensions import db
 
+# Where an inspection came from, and how the dashboard names it: our phone app (the JSON
+# API), ODK Collect or KoboCollect, Enketo in a browser (both through OpenRosa).
+SOURCES = {"app": "检查 App", "collect": "ODK Collect", "enketo": "Enketo 网页表单"}
+
 
 class Inspection(db.Model):
     """Inspection — 检查记录: one visit to one site under one campaign's checklist version."""
@@ -27,6 +31,8 @@ class Inspection(db.Model):
     lat: Mapped[float | None] = mapped_column(Float)
     lon: Mapped[float | None] = mapped_column(Float)
     final: Mapped[bool] = mapped_column(default=False)
+    # Where it came from: one of SOURCES.
+    source: Mapped[str] = mapped_column(String(16), default="app", server_default="app")
     # SHA-256 of the canonical body: tells a replay (same hash) from a change.
     body_digest: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

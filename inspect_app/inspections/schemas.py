@@ -114,3 +114,10 @@ class InspectionOutSchema(InspectionResultSchema):
     answers = fields.List(fields.Nested(AnswerSchema))
     findings = fields.List(fields.Nested(StoredFindingSchema))
     final = fields.Boolean()
+    source = fields.String(
+        metadata={
+            "enum": ["app", "collect", "enketo"],
+            "description": "Where it came from: app (this API), collect (ODK Collect, "
+            "KoboCollect), enketo (a browser), the last two through OpenRosa",
+        }
+    )

@@ -156,9 +156,12 @@ def body_digest(data: dict) -> str:
 
 
 def put_inspection(
-    user: User, uuid: str, data: dict, cache_seconds: float = 0
+    user: User, uuid: str, data: dict, cache_seconds: float = 0, source: str = "app"
 ) -> tuple[dict, bool]:
     """Create or replace the inspection; returns (result, created).
+
+    ``source`` says where a new inspection came from (``Inspection.source``); a
+    replacement keeps the one it had.
 
     What needs no database (the digest, the checklist from the process cache, the
     body's own rules) is done before the first statement: on SQLite that statement
@@ -193,7 +196,7 @@ def put_inspection(
     store = (user, uuid, data, digest, campaign, checklist, site.district)
     replaced = False
     try:
-        result = _store(*store)
+        result = _store(*store, source=source)
         if result is None:
             # The UUID is taken: a replay, someone else's record, or a draft to replace.
             existing = _existing(uuid)
@@ -515,6 +518,7 @@ def _store(
     campaign: CampaignRef,
     checklist: ChecklistRef,
     district: str,
+    source: str = "app",
 ) -> dict | None:
     """Write the inspection and everything in it; None if its UUID is taken."""
     connection = db.session.connection()
@@ -535,6 +539,7 @@ def _store(
             "lon": location.get("lon"),
             "final": data["final"],
             "body_digest": digest,
+            "source": source,
             "created_at": now,
             "updated_at": now,
         },
@@ -752,6 +757,7 @@ def inspection_view(inspection: Inspection) -> dict:
             {"lat": inspection.lat, "lon": inspection.lon} if inspection.lat is not None else None
         ),
         "final": inspection.final,
+        "source": inspection.source,
         "answers": [
             {"item_code": codes[a.item_id], "result": a.result, "note": a.note}
             for a in inspection.answers

@@ -18,6 +18,7 @@ from inspect_app.domain import DISTRICTS, OPEN_STATUSES, SEVERITY_LABELS, TIMEZO
 from inspect_app.extensions import db
 from inspect_app.findings.models import Finding, FindingPhoto, RectificationEvent
 from inspect_app.findings.services import overdue_condition
+from inspect_app.inspections.models import SOURCES as INSPECTION_SOURCES
 from inspect_app.inspections.models import Inspection
 from inspect_app.photos.models import Photo
 from inspect_app.scope import district_filter
@@ -277,8 +278,16 @@ def site_list(user: User, today: date, *, name: str | None, district: str | None
 def site_findings(user: User, site: Site, campaign_code: str | None) -> list[dict]:
     """The site's findings grouped by campaign, each with photos and history (4 statements)."""
     query = (
-        select(Finding, Campaign.code, Campaign.name, ChecklistItem.code, ChecklistItem.text)
+        select(
+            Finding,
+            Campaign.code,
+            Campaign.name,
+            ChecklistItem.code,
+            ChecklistItem.text,
+            Inspection.source,
+        )
         .join(Campaign, Campaign.id == Finding.campaign_id)
+        .join(Inspection, Inspection.id == Finding.inspection_id)
         .outerjoin(ChecklistItem, ChecklistItem.id == Finding.item_id)
         .where(Finding.site_id == site.id, district_filter(user, Finding.district))
         .order_by(Campaign.id, Finding.found_at.desc(), Finding.id)
@@ -313,13 +322,15 @@ def site_findings(user: User, site: Site, campaign_code: str | None) -> list[dic
         else set()
     )
     groups: dict[str, dict] = {}
-    for finding, code, name, item_code, item_content in rows:
+    for finding, code, name, item_code, item_content, source in rows:
         group = groups.setdefault(code, {"code": code, "name": name, "findings": []})
         group["findings"].append(
             {
                 "finding": finding,
                 "item_code": item_code,
                 "item_content": item_content,
+                # Where the inspection that found it came from: our app, Collect, Enketo.
+                "source": INSPECTION_SOURCES.get(source, source),
                 "photos": [(sha, sha in uploaded) for sha in photos[finding.id]],
                 "history": [
                     {
