@@ -12,11 +12,13 @@ import uuid
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import sync_playwright
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from inspect_app import create_app
 from inspect_app.config import TestConfig
+from tests.support.browser import require_chromium
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHARED = PROJECT_ROOT.parent / "shared"
@@ -241,3 +243,11 @@ def checklist(app):
             "lead": {i.code: i.lead_department for i in items},
             "severity": {i.code: i.default_severity for i in items},
         }
+
+
+@pytest.fixture(scope="module")
+def playwright():
+    """Playwright driving Debian's chromium, for the field app's browser tests."""
+    require_chromium()
+    with sync_playwright() as p:
+        yield p

@@ -32,7 +32,6 @@ from tests.support.browser import (
     DEVICES,
     PROJECT_ROOT,
     DemoSite,
-    require_chromium,
 )
 
 PHOTOS = PROJECT_ROOT.parent / "shared" / "photos"
@@ -44,15 +43,6 @@ INSPECTOR = "insp_east"
 # Near the centre of Golmud: the site list puts the nearest first.
 WHERE = {"latitude": 36.4072, "longitude": 94.9283}
 WAIT_MS = 90_000
-
-
-@pytest.fixture(scope="module")
-def playwright():
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        yield p
 
 
 @pytest.fixture(scope="module")

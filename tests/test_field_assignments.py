@@ -23,7 +23,6 @@ from tests.support.browser import (
     DEMO_PASSWORD,
     DEVICES,
     DemoSite,
-    require_chromium,
     shot,
 )
 from tests.support.server import BIN
@@ -31,15 +30,6 @@ from tests.test_field_app import CAMPAIGN, INSPECTOR, WAIT_MS, Phone, api, scree
 
 STAGE = "巩固提升阶段"
 BEIJING = ZoneInfo("Asia/Shanghai")
-
-
-@pytest.fixture(scope="module")
-def playwright():
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        yield p
 
 
 @pytest.fixture(scope="module")
