@@ -151,7 +151,7 @@ def test_the_dashboard_user_page_issues_a_key_with_its_qr_code(app, client, staf
         "username": "insp_east",
         "form_update_mode": "match_exactly",
     }
-    assert "扫描二维码" in shown
+    assert "扫码配置" in shown
     # Back on the user page: the key is live, not shown; revoking stops it.
     page = office.get(f"/dashboard/users/{user_id}").text
     assert "采集密钥有效" in page and token not in page
