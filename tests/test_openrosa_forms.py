@@ -262,6 +262,7 @@ def test_the_form_asks_every_item_with_its_text_and_basis(app, client, inspector
             )
         )
         item_rows = [(i.code, i.text, i.basis, list(i.site_types)) for i in items]
+        key_items = {form_names.item_field(i.code) for i in items if i.default_severity == "key"}
     children = [c.tag.removeprefix(XF) for c in data]
     assert children == [
         form_names.STARTED_AT,
@@ -297,6 +298,14 @@ def test_the_form_asks_every_item_with_its_text_and_basis(app, client, inspector
         # An item for other kinds of site is not asked at a site of another kind.
         for site_type in site_types:
             assert f"'{site_type}'" in binds[ref].get("relevant")
+    # Choosing the finding's item sets its severity to the item's default (一般/重点).
+    [preset] = [
+        el
+        for el in form["root"].iter(f"{XF}setvalue")
+        if el.get("ref") == "/data/findings/severity"
+    ]
+    listed = set(preset.get("value").split("'")[1].split())
+    assert listed == key_items and 0 < len(key_items) < len(item_rows)
     assert binds["/data/findings/finding_id"].get("calculate") == "once(uuid())"
     assert binds["/data/findings/deadline"].get("type") == "date"
     assert binds["/data/findings/photos/photo"].get("type") == "binary"

@@ -109,6 +109,15 @@ def _hint(item: FormItem) -> str:
     return f"{item.code} · 依据{where}：{item.basis}" if item.basis else f"{item.code}{where}"
 
 
+def _default_severity(items: tuple[FormItem, ...], fields: list[str]) -> str:
+    """XPath: the chosen item's default severity (the finding's item, in its repeat)."""
+    key = " ".join(f for i, f in zip(items, fields, strict=True) if i.default_severity == "key")
+    if not key:
+        return "'general'"
+    chosen = f"concat(' ', ${{{names.FINDING_ITEM}}}, ' ')"
+    return f"if(contains(' {key} ', {chosen}), 'key', 'general')"
+
+
 def xlsform(source: FormSource) -> dict:
     """The XLSForm (survey, choices, settings) of a checklist version, as pyxform's rows."""
     fields = [names.item_field(i.code) for i in source.items]
@@ -181,8 +190,12 @@ def xlsform(source: FormSource) -> dict:
             "type": "select_one severity",
             "name": names.SEVERITY,
             "label": "问题等级",
+            "hint": "按检查项预设，可改",
             "required": "yes",
             "default": "general",
+            # The item's own default severity, set when the item is chosen.
+            "trigger": f"${{{names.FINDING_ITEM}}}",
+            "calculation": _default_severity(source.items, fields),
         },
         {
             "type": "select_one yes_no",
@@ -238,7 +251,19 @@ def xlsform(source: FormSource) -> dict:
         "version": source.form_version,
         "instance_name": f"concat('检查 ', {_site_column('label')})",
     }
-    return {"survey": survey, "choices": choices, "settings": [settings]}
+    return {
+        "survey": survey,
+        "survey_header": [_header(survey)],
+        "choices": choices,
+        "choices_header": [_header(choices)],
+        "settings": [settings],
+    }
+
+
+def _header(rows: list[dict]) -> dict:
+    """A sheet's header row: every column of its rows (pyxform reads a sheet's columns
+    off it; empty cells are left out of the rows, as a sheet's reader leaves them)."""
+    return {column: column for column in dict.fromkeys(key for row in rows for key in row)}
 
 
 def render(source: FormSource) -> Form:
