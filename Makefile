@@ -6,6 +6,12 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
+# The real XForm engine the form tests run (enketo-transformer, versions pinned by the
+# lock file). Its native libxslt links against node1-libxmljsmt-myh, which must be built
+# first: npm builds the two in no fixed order, so they are built one after the other.
+XFORM_ENGINE := tests/xform_engine
+ENGINE_STAMP := $(XFORM_ENGINE)/node_modules/.installed-$(shell cat $(XFORM_ENGINE)/package-lock.json | cksum | cut -d' ' -f1)
+
 .PHONY: run test lint bench install clean
 
 $(STAMP): pyproject.toml
@@ -17,12 +23,18 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+$(ENGINE_STAMP): $(XFORM_ENGINE)/package-lock.json
+	cd $(XFORM_ENGINE) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	cd $(XFORM_ENGINE) && npm rebuild node1-libxmljsmt-myh --loglevel=error && npm rebuild libxslt --loglevel=error
+	@rm -f $(XFORM_ENGINE)/node_modules/.installed-*
+	@touch $@
+
 run: $(STAMP)
 	$(BIN)/inspect-app init
 	$(BIN)/inspect-app demo --if-empty
 	$(BIN)/inspect-app serve --host $(HOST) --port $(PORT)
 
-test: $(STAMP)
+test: $(STAMP) $(ENGINE_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
@@ -32,4 +44,4 @@ bench: $(STAMP)
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache .ruff_cache
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache $(XFORM_ENGINE)/node_modules

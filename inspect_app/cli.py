@@ -143,6 +143,45 @@ def users_create(app, username, role, districts, display_name, password_stdin) -
     )
 
 
+@users.command("app-key")
+@click.argument("username")
+@click.option(
+    "--server",
+    default=None,
+    help="The address phones reach this server at (default: INSPECT_PUBLIC_URL)",
+)
+@click.option("--revoke", is_flag=True, help="Revoke the user's key instead of issuing one")
+@in_transaction
+def users_app_key(app, username, server, revoke) -> None:
+    """Issue a user's key for ODK Collect / KoboCollect and print the server URL to enter
+    (their previous key stops); --revoke revokes it."""
+    from sqlalchemy import select
+
+    from inspect_app.auth.models import User
+    from inspect_app.extensions import db
+    from inspect_app.openrosa import keys
+
+    _require_migrated(app)
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        _fail(f"没有用户名为 {username} 的账号 (no such user)")
+    if revoke:
+        done = keys.revoke(user, None)
+        click.echo(f"已吊销 {username} 的采集密钥" if done else f"{username} 没有有效的采集密钥")
+        return
+    server = (server or app.config.get("PUBLIC_URL") or "").strip().rstrip("/")
+    if not server.startswith(("http://", "https://")):
+        _fail(
+            "请用 --server 或 INSPECT_PUBLIC_URL 给出手机访问本服务的地址，如 https://inspect.example.org"
+            " (the server URL phones use)"
+        )
+    token = keys.issue(user, None)
+    if not user.active:
+        click.echo(f"注意：账号 {username} 已停用，启用后密钥才有效", err=True)
+    click.echo(f"已为 {username} 签发采集密钥；在 ODK Collect 的服务器地址中填写：")
+    click.echo(keys.key_url(server, token))
+
+
 @main.command()
 @click.option("--inspections", default=300, show_default=True, help="How many inspections")
 @click.option("--seed", default=2025, show_default=True, help="Random seed")

@@ -34,6 +34,10 @@ class Config:
     # Seconds a checked login (and a checklist's current version) is remembered in each
     # app process; a token revoked through another process stops working within this time.
     AUTH_CACHE_SECONDS = float(os.environ.get("INSPECT_AUTH_CACHE_SECONDS", "5"))
+    # The address phones reach this server at (https://inspect.example.org): the ODK Collect
+    # server URL of an app key and the OpenRosa download links start with it. Unset: the
+    # address the request was made to (behind a proxy, set it).
+    PUBLIC_URL = os.environ.get("INSPECT_PUBLIC_URL", "").strip().rstrip("/")
     TOKEN_HOURS = int(os.environ.get("INSPECT_TOKEN_HOURS", "72"))
     # Bodies larger than this are refused with 413 (photos are the largest: 12 MP phone
     # JPEGs are 3-8 MB, HEIC less; 25 MB leaves room for a RAW-ish camera export).

@@ -8,6 +8,7 @@ from inspect_app.documents.models import ReportJob
 from inspect_app.escalation.models import Reminder, Webhook, WebhookDelivery
 from inspect_app.findings.models import Enforcement, Finding, FindingPhoto, RectificationEvent
 from inspect_app.inspections.models import Answer, Inspection
+from inspect_app.openrosa.models import AppKey
 from inspect_app.openrosa.submission_models import FormAttachment, FormSubmission
 from inspect_app.photos.models import Photo, PhotoHolder
 from inspect_app.sites.models import Site
@@ -16,6 +17,7 @@ from inspect_app.sync.models import ChangeCounter
 __all__ = [
     "Answer",
     "ApiToken",
+    "AppKey",
     "Assignment",
     "AssignmentMember",
     "AuditLog",

@@ -42,6 +42,8 @@ def register_blueprints(app, api) -> None:
     from inspect_app.findings.routes import blp as findings_blp
     from inspect_app.findings.routes import site_enforcements_blp
     from inspect_app.inspections.routes import blp as inspections_blp
+    from inspect_app.openrosa.key_routes import blp as app_keys_blp
+    from inspect_app.openrosa.routes import bp as openrosa_bp
     from inspect_app.openrosa.submission_routes import bp as openrosa_submission_bp
     from inspect_app.photos.routes import blp as photos_blp
     from inspect_app.sites.routes import blp as sites_blp
@@ -59,12 +61,15 @@ def register_blueprints(app, api) -> None:
     app.register_blueprint(web_bp)
     # The inspectors' field app: static files only; it works through the API like any phone.
     app.register_blueprint(field_bp)
+    # ODK Collect, KoboCollect and Enketo: OpenRosa XML under an app key, outside the API.
+    app.register_blueprint(openrosa_bp)
     # ODK Collect's and Enketo's submissions: OpenRosa's XML, not the JSON API.
     app.register_blueprint(openrosa_submission_bp)
     app.add_url_rule("/", "home", _home)
     api.register_blueprint(meta)
     api.register_blueprint(auth_blp)
     api.register_blueprint(users_blp)
+    api.register_blueprint(app_keys_blp)
     api.register_blueprint(campaigns_blp)
     api.register_blueprint(drafts_blp)
     api.register_blueprint(stats_blp)

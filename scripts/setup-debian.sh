@@ -22,7 +22,14 @@ PACKAGES=(
     chromium
     postgresql
     redis-server
+    nodejs
+    g++
 )
+# npm installs the XForm engine the form tests run (enketo-transformer, in `make test`);
+# g++ builds its native XSLT module.
+# NodeSource's nodejs package carries its own npm and conflicts with Debian's: add
+# Debian's only where no npm is there.
+command -v npm >/dev/null || PACKAGES+=(npm)
 
 if [ "$(id -u)" -eq 0 ]; then
     SUDO=()

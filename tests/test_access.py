@@ -136,6 +136,26 @@ TABLE = {
         {"current_password": "password123", "new_password": "password456"},
         {"*": 204},
     ),
+    # App keys for ODK Collect / KoboCollect (issue 18): the office issues and revokes them;
+    # team leads see whether their inspectors have one.
+    "app key state": (
+        "GET",
+        "/api/v1/users/{insp_a_id}/app-key",
+        None,
+        {"insp_a": 403, "insp_b": 403, "*": 200},
+    ),
+    "issue app key": (
+        "POST",
+        "/api/v1/users/{insp_b_id}/app-key",
+        None,
+        {"office": 201, "*": 403},
+    ),
+    "revoke app key": (
+        "DELETE",
+        "/api/v1/users/{insp_b_id}/app-key",
+        None,
+        {"office": 204, "*": 403},
+    ),
     "import template": (
         "GET",
         "/api/v1/sites/import-template.xlsx",

@@ -11,6 +11,8 @@ from inspect_app.accounts import services as accounts
 from inspect_app.domain import DISTRICTS, ROLES
 from inspect_app.errors import Conflict, Forbidden, Invalid
 from inspect_app.extensions import db
+from inspect_app.openrosa import keys
+from inspect_app.openrosa.key_routes import key_state, server_url
 from inspect_app.web.routes import bp
 from inspect_app.web.session import login_required
 
@@ -103,6 +105,7 @@ def user(user_id):
             may_manage=may_manage,
             values=accounts.account_view(found),
             problems={},
+            app_key=key_state(found.id),
         )
     _office_only()
     data, problems = _form_account(creating=False)
@@ -117,7 +120,13 @@ def user(user_id):
             return redirect(url_for("web.user", user_id=found.id))
     found = accounts.visible_account(g.current_user, user_id)
     return _form_page(
-        "web/user.html", 422, account=found, may_manage=True, values=data, problems=problems
+        "web/user.html",
+        422,
+        account=found,
+        may_manage=True,
+        values=data,
+        problems=problems,
+        app_key=key_state(found.id),
     )
 
 
@@ -146,6 +155,37 @@ def user_password_reset(user_id):
     found = accounts.visible_account(g.current_user, user_id)
     password = accounts.reset_password(g.current_user, found)
     return render_template("web/password_shown.html", user=found, password=password, created=False)
+
+
+@bp.route("/users/<int:user_id>/app-key", methods=["POST"])
+@login_required
+def user_app_key(user_id):
+    """Issue the user's key for ODK Collect / KoboCollect: the server URL and the settings
+    QR code are shown on this answer only (the previous key stops at once)."""
+    _office_only()
+    found = accounts.visible_account(g.current_user, user_id)
+    token = keys.issue(found, g.current_user.id)
+    server = server_url()
+    payload = keys.settings_payload(keys.collect_settings(server, token, found.username))
+    return render_template(
+        "web/app_key_shown.html",
+        user=found,
+        key_url=keys.key_url(server, token),
+        qr_svg=keys.qr_svg(payload),
+    )
+
+
+@bp.route("/users/<int:user_id>/app-key/revoke", methods=["POST"])
+@login_required
+def user_app_key_revoke(user_id):
+    """Revoke the user's key: the apps holding it stop at once."""
+    _office_only()
+    found = accounts.visible_account(g.current_user, user_id)
+    if keys.revoke(found, g.current_user.id):
+        flash("已吊销采集密钥，使用它的手机应用已立即停止", "status")
+    else:
+        flash("该账号没有有效的采集密钥", "status")
+    return redirect(url_for("web.user", user_id=user_id))
 
 
 @bp.route("/password", methods=["GET", "POST"])
