@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# pytest workers for `make test` (pytest-xdist); each module runs whole in one worker.
+TEST_WORKERS ?= 3
 
 # The real XForm engine the form tests run (enketo-transformer, versions pinned by the
 # lock file). Its native libxslt links against node1-libxmljsmt-myh, which must be built
@@ -37,7 +39,7 @@ run: $(STAMP)
 test: $(STAMP) $(ENGINE_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadscope
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
