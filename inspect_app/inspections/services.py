@@ -21,6 +21,7 @@ unit of work, and its answer is built from what was written.
 import hashlib
 import json
 from datetime import date, datetime
+from operator import itemgetter
 from typing import NamedTuple
 
 from sqlalchemy import bindparam, delete, insert, select, update
@@ -54,9 +55,7 @@ _finding_photos = FindingPhoto.__table__
 _events = RectificationEvent.__table__
 
 # Built once: building a statement costs more than running it on SQLite.
-_SITE = select(Site.district, Site.site_type, Site.deleted_at).where(
-    Site.id == bindparam("site_id")
-)
+_SITE_SQL = f"SELECT district, site_type, deleted_at FROM {Site.__table__.name} WHERE id = ?"
 _EXISTING = select(
     _inspections.c.id,
     _inspections.c.uuid,
@@ -243,8 +242,19 @@ def _read_site(site_id: int):
     """
     if db.session.get_bind().dialect.name == "sqlite":
         with reads_outside_transaction() as connection:
-            return connection.execute(_SITE, {"site_id": site_id}).first()
-    return db.session.connection().execute(_SITE, {"site_id": site_id}).first()
+            # On the driver: only whether deleted_at is set matters here, not its value.
+            driver = connection.connection.driver_connection
+            row = driver.execute(_SITE_SQL, (site_id,)).fetchone()
+            return None if row is None else _SiteRow(*row)
+    driver = db.session.connection().connection.driver_connection
+    row = driver.execute(_SITE_SQL.replace("?", "%s"), (site_id,)).fetchone()
+    return None if row is None else _SiteRow(*row)
+
+
+class _SiteRow(NamedTuple):
+    district: str
+    site_type: str
+    deleted_at: object
 
 
 def _existing(uuid: str):
@@ -595,11 +605,10 @@ def _store(
         "address": None,
     }
     rows = _Rows(inspection, answers, findings, events, photos, entry)
-    connection = db.session.connection()
-    if connection.dialect.name == "postgresql":
-        written = _write_postgresql(connection, rows)
+    if db.session.get_bind().dialect.name == "postgresql":
+        written = _write_postgresql(db.session.connection(), rows)
     else:
-        written = _write_sqlite(connection, rows)
+        written = _write_sqlite(rows)
     if written is None:
         return None
     inspection_id, ids = written
@@ -658,8 +667,11 @@ class _SQLite:
     """Prepared INSERTs for the sqlite3 connection, with SQLAlchemy's own bind processing
     of each column (so every value is stored exactly as a Core insert would store it)."""
 
+    # How many leading columns of each table are ids the database gives (not processed).
+    IDS = {"inspection": 0, "answers": 1, "findings": 2, "events": 1, "photos": 1, "audit": 0}
+
     def __init__(self, dialect):
-        self.sql, self.processors = {}, {}
+        self.sql, self.getters, self.processors = {}, {}, {}
         for key, columns in _COLUMNS.items():
             table = _TABLES[key]
             conflict = " ON CONFLICT (uuid) DO NOTHING" if key == "inspection" else ""
@@ -667,58 +679,58 @@ class _SQLite:
                 f"INSERT INTO {table.name} ({', '.join(columns)}) "
                 f"VALUES ({', '.join('?' * len(columns))}){conflict}"
             )
+            rest = columns[self.IDS[key] :]
+            self.getters[key] = itemgetter(*rest) if len(rest) > 1 else lambda r, n=rest[0]: (r[n],)
             self.processors[key] = [
-                (name, table.c[name].type._cached_bind_processor(dialect)) for name in columns
+                (i, process)
+                for i, name in enumerate(rest)
+                if (process := table.c[name].type._cached_bind_processor(dialect)) is not None
             ]
 
-    def values(self, key: str, row: dict, **ids) -> tuple:
-        row = row | ids
-        return tuple(
-            row.get(name) if process is None else process(row.get(name))
-            for name, process in self.processors[key]
-        )
+    def values(self, key: str, row: dict) -> list:
+        """The row's values after its ids, as the driver takes them."""
+        values = list(self.getters[key](row))
+        for i, process in self.processors[key]:
+            values[i] = process(values[i])
+        return values
 
 
 _sqlite_statements: list[_SQLite] = []
 
 
-def _write_sqlite(connection, rows: _Rows) -> tuple[int, list[int]] | None:
-    """Write on SQLite with the driver's prepared statements: the write lock (taken by
-    the request's BEGIN IMMEDIATE a moment before) covers these inserts alone."""
+def _write_sqlite(rows: _Rows) -> tuple[int, list[int]] | None:
+    """Write on SQLite with the driver's prepared statements. Every value is made first;
+    the write lock (the request's BEGIN IMMEDIATE, at ``db.session.connection()``)
+    covers the inserts alone."""
     if not _sqlite_statements:
-        _sqlite_statements.append(_SQLite(connection.dialect))
+        _sqlite_statements.append(_SQLite(db.session.get_bind().dialect))
     sql = _sqlite_statements[0]
+    inspection = sql.values("inspection", rows.inspection)
+    answers = [sql.values("answers", row) for row in rows.answers]
+    findings = [sql.values("findings", row) for row in rows.findings]
+    events = [(i, sql.values("events", row)) for i, row in rows.events]
+    photos = [(i, sql.values("photos", row)) for i, row in rows.photos]
+    audit_entry = sql.values("audit", rows.audit)
+    connection = db.session.connection()
     driver = connection.connection.driver_connection
     cursor = driver.cursor()
     try:
-        cursor.execute(sql.sql["inspection"], sql.values("inspection", rows.inspection))
+        cursor.execute(sql.sql["inspection"], inspection)
         if cursor.rowcount != 1:
             return None
         inspection_id = cursor.lastrowid
-        cursor.executemany(
-            sql.sql["answers"],
-            [sql.values("answers", row, inspection_id=inspection_id) for row in rows.answers],
-        )
+        cursor.executemany(sql.sql["answers"], [(inspection_id, *row) for row in answers])
         ids = []
-        if rows.findings:
-            count = len(rows.findings)
+        if findings:
+            count = len(findings)
             first = cursor.execute(take_sql("?"), (count,)).fetchone()[0] - count + 1
-            for position, row in enumerate(rows.findings):
-                values = sql.values(
-                    "findings", row, inspection_id=inspection_id, sync_seq=first + position
-                )
-                cursor.execute(sql.sql["findings"], values)
+            for position, row in enumerate(findings):
+                cursor.execute(sql.sql["findings"], (inspection_id, first + position, *row))
                 ids.append(cursor.lastrowid)
-            cursor.executemany(
-                sql.sql["events"],
-                [sql.values("events", row, finding_id=ids[i]) for i, row in rows.events],
-            )
-            if rows.photos:
-                cursor.executemany(
-                    sql.sql["photos"],
-                    [sql.values("photos", row, finding_id=ids[i]) for i, row in rows.photos],
-                )
-        cursor.execute(sql.sql["audit"], sql.values("audit", rows.audit))
+            cursor.executemany(sql.sql["events"], [(ids[i], *row) for i, row in events])
+            if photos:
+                cursor.executemany(sql.sql["photos"], [(ids[i], *row) for i, row in photos])
+        cursor.execute(sql.sql["audit"], audit_entry)
     except connection.dialect.dbapi.IntegrityError:
         # A finding's UUID belongs to another inspection, or the site is gone; what was
         # written goes with the request's transaction, which its boundary rolls back.
