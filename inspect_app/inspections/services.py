@@ -781,7 +781,7 @@ WITH i AS (
   SELECT i.id, {picked("answers", "inspection_id")} FROM i, {_recordset("answers")}
 ), f AS (
   INSERT INTO {_findings.name} ({names("findings")})
-  SELECT i.id, c.value - %(count)s + findings_r.position,
+  SELECT i.id, c.value - %(count)s + 1 + findings_r.position,
     {picked("findings", "inspection_id", "sync_seq")}
   FROM i, c, {_recordset("findings", "position bigint, ")}
   ORDER BY findings_r.position
