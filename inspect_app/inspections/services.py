@@ -20,13 +20,17 @@ unit of work, and its answer is built from what was written.
 
 import hashlib
 import json
-from datetime import datetime
+from datetime import date, datetime
+from operator import itemgetter
+from typing import NamedTuple
 
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.types import NullType
 
 from inspect_app.audit import services as audit
+from inspect_app.audit.models import AuditLog
 from inspect_app.auth.models import User
 from inspect_app.campaigns.models import Campaign, ChecklistItem, ChecklistVersion
 from inspect_app.campaigns.services import CampaignRef, ChecklistRef, checklist_ref
@@ -40,7 +44,7 @@ from inspect_app.inspections.models import Answer, Inspection
 from inspect_app.photos import services as photo_services
 from inspect_app.photos.models import Photo
 from inspect_app.sites.models import Site
-from inspect_app.sync.services import next_seq
+from inspect_app.sync.services import next_seq, take_sql
 
 TAKEN = "检查记录或问题编号已被另一条记录使用"
 
@@ -51,9 +55,7 @@ _finding_photos = FindingPhoto.__table__
 _events = RectificationEvent.__table__
 
 # Built once: building a statement costs more than running it on SQLite.
-_SITE = select(Site.district, Site.site_type, Site.deleted_at).where(
-    Site.id == bindparam("site_id")
-)
+_SITE_SQL = f"SELECT district, site_type, deleted_at FROM {Site.__table__.name} WHERE id = ?"
 _EXISTING = select(
     _inspections.c.id,
     _inspections.c.uuid,
@@ -221,13 +223,15 @@ def put_inspection(
         # A finding's UUID belongs to another inspection. Whatever of this one was written
         # goes with the request's transaction, which its boundary rolls back.
         raise Conflict(TAKEN) from None
-    audit.record(
-        user.id,
-        "inspection.replace" if replaced else "inspection.create",
-        "inspection",
-        uuid,
-        {"findings": len(data["findings"]), "final": data["final"]},
-    )
+    if replaced:
+        # A new inspection's entry is written with it (``_store``).
+        audit.record(
+            user.id,
+            "inspection.replace",
+            "inspection",
+            uuid,
+            {"findings": len(data["findings"]), "final": data["final"]},
+        )
     return result, not replaced
 
 
@@ -241,8 +245,19 @@ def _read_site(site_id: int):
     """
     if db.session.get_bind().dialect.name == "sqlite":
         with reads_outside_transaction() as connection:
-            return connection.execute(_SITE, {"site_id": site_id}).first()
-    return db.session.connection().execute(_SITE, {"site_id": site_id}).first()
+            # On the driver: only whether deleted_at is set matters here, not its value.
+            driver = connection.connection.driver_connection
+            row = driver.execute(_SITE_SQL, (site_id,)).fetchone()
+            return None if row is None else _SiteRow(*row)
+    driver = db.session.connection().connection.driver_connection
+    row = driver.execute(_SITE_SQL.replace("?", "%s"), (site_id,)).fetchone()
+    return None if row is None else _SiteRow(*row)
+
+
+class _SiteRow(NamedTuple):
+    district: str
+    site_type: str
+    deleted_at: object
 
 
 def _existing(uuid: str):
@@ -520,47 +535,314 @@ def _store(
     district: str,
     source: str = "app",
 ) -> dict | None:
-    """Write the inspection and everything in it; None if its UUID is taken."""
-    connection = db.session.connection()
+    """Write the inspection, everything in it and its audit entry; None if its UUID is taken.
+
+    Every row is made before the first statement (which on SQLite takes the write lock),
+    then written on the driver's connection, inside the request's transaction: on SQLite
+    with prepared statements, on PostgreSQL as one statement (see ``_write_postgresql``).
+    """
     items = checklist.items
     now = utcnow()
     location = data.get("location") or {}
-    inspection_id = connection.execute(
-        _INSERT_INSPECTION[connection.dialect.name],
+    inspection = {
+        "uuid": uuid,
+        "campaign_id": campaign.id,
+        "checklist_version_id": checklist.id,
+        "site_id": data["site_id"],
+        "inspector_id": user.id,
+        "started_at": data["started_at"],
+        "finished_at": data.get("finished_at"),
+        "lat": location.get("lat"),
+        "lon": location.get("lon"),
+        "final": data["final"],
+        "body_digest": digest,
+        "source": source,
+        "created_at": now,
+        "updated_at": now,
+    }
+    answers = [
         {
-            "uuid": uuid,
-            "campaign_id": campaign.id,
-            "checklist_version_id": checklist.id,
-            "site_id": data["site_id"],
-            "inspector_id": user.id,
-            "started_at": data["started_at"],
-            "finished_at": data.get("finished_at"),
-            "lat": location.get("lat"),
-            "lon": location.get("lon"),
-            "final": data["final"],
-            "body_digest": digest,
-            "source": source,
+            "item_id": items[answer["item_code"]].id,
+            "result": answer["result"],
+            "note": answer["note"],
+        }
+        for answer in data["answers"]
+    ]
+    bodies = data["findings"]
+    inspected_on = data["started_at"].astimezone(SHANGHAI).date()
+    # The phone's times, however long after the inspection it synced; ``now`` is the receipt.
+    found, done = (found_time(data), now), (done_time(data), now)
+    findings, events, photos = [], [], []
+    for position, body in enumerate(bodies):
+        fixed = body["fixed_on_spot"]
+        row = {
+            "uuid": str(body["id"]),
+            **_finding_row(body, data, campaign, items, district, inspected_on),
+            "closed_at": done_time(data) if fixed else None,
             "created_at": now,
             "updated_at": now,
-        },
-    ).scalar()
-    if inspection_id is None:
+            "version": 1,
+        }
+        findings.append(row)
+        # The original deadline, so the history shows it before any extension.
+        events.append(
+            (
+                position,
+                _event(None, "record", None, "open", user, found, "现场检查发现", row["deadline"]),
+            )
+        )
+        if fixed:
+            fix = _event(
+                None, "fix_on_spot", "open", "closed", user, done, "立行立改", photos=body["photos"]
+            )
+            events.append((position, fix))
+        photos.extend(
+            (position, {"sha256": sha, "position": i}) for i, sha in enumerate(body["photos"])
+        )
+    # As ``audit.record`` writes it, in the same transaction.
+    entry = {
+        "at": now,
+        "user_id": user.id,
+        "action": "inspection.create",
+        "object_type": "inspection",
+        "object_id": uuid,
+        "detail": {"findings": len(bodies), "final": data["final"]},
+        "address": None,
+    }
+    rows = _Rows(inspection, answers, findings, events, photos, entry)
+    if db.session.get_bind().dialect.name == "postgresql":
+        written = _write_postgresql(db.session.connection(), rows)
+    else:
+        written = _write_sqlite(rows)
+    if written is None:
         return None
-    _insert_answers(connection, data, inspection_id, items)
-    bodies = data["findings"]
-    first_seq = next_seq(len(bodies)) if bodies else 0
-    stored = _store_findings(
-        connection, user, data, bodies, inspection_id, campaign, items, district, now, first_seq
-    )
-    photos = sorted({sha for finding in data["findings"] for sha in finding["photos"]})
-    missing = _not_uploaded(photos) if photos else []
+    inspection_id, ids = written
+    names = sorted({sha for finding in bodies for sha in finding["photos"]})
+    missing = _not_uploaded(names) if names else []
     return {
         "id": inspection_id,
         "uuid": uuid,
         "status": _status(data["final"], missing),
         "missing_photos": missing,
-        "findings": stored,
+        "findings": sorted(
+            (
+                {"id": finding_id, "uuid": row["uuid"], "status": row["status"]}
+                for finding_id, row in zip(ids, findings, strict=True)
+            ),
+            key=lambda finding: finding["id"],
+        ),
     }
+
+
+class _Rows(NamedTuple):
+    """The rows of one new inspection, before the database gives them their ids.
+
+    ``events`` and ``photos`` are (index of their finding in ``findings``, row).
+    """
+
+    inspection: dict
+    answers: list[dict]
+    findings: list[dict]
+    events: list[tuple[int, dict]]
+    photos: list[tuple[int, dict]]
+    audit: dict
+
+
+# The columns each table gets from ``_Rows``, after the ids the database gives.
+_COLUMNS = {
+    "inspection": [c.name for c in _inspections.columns if c.name != "id"],
+    "answers": ["inspection_id", "item_id", "result", "note"],
+    "findings": ["inspection_id", "sync_seq", *_KEPT_COLUMNS[:-1], "uuid", "created_at", "version"],
+    "events": [c.name for c in _events.columns if c.name != "id"],
+    "photos": ["finding_id", "sha256", "position"],
+}
+_COLUMNS["findings"].remove("withdrawn_at")
+_TABLES = {
+    "inspection": _inspections,
+    "answers": _answers,
+    "findings": _findings,
+    "events": _events,
+    "photos": _finding_photos,
+    "audit": AuditLog.__table__,
+}
+_COLUMNS["audit"] = [c.name for c in AuditLog.__table__.columns if c.name != "id"]
+
+
+class _SQLite:
+    """Prepared INSERTs for the sqlite3 connection, with SQLAlchemy's own bind processing
+    of each column (so every value is stored exactly as a Core insert would store it)."""
+
+    # How many leading columns of each table are ids the database gives (not processed).
+    IDS = {"inspection": 0, "answers": 1, "findings": 2, "events": 1, "photos": 1, "audit": 0}
+
+    def __init__(self, dialect):
+        self.sql, self.getters, self.processors = {}, {}, {}
+        for key, columns in _COLUMNS.items():
+            table = _TABLES[key]
+            conflict = " ON CONFLICT (uuid) DO NOTHING" if key == "inspection" else ""
+            self.sql[key] = (
+                f"INSERT INTO {table.name} ({', '.join(columns)}) "
+                f"VALUES ({', '.join('?' * len(columns))}){conflict}"
+            )
+            rest = columns[self.IDS[key] :]
+            self.getters[key] = itemgetter(*rest) if len(rest) > 1 else lambda r, n=rest[0]: (r[n],)
+            self.processors[key] = [
+                (i, process)
+                for i, name in enumerate(rest)
+                if (process := table.c[name].type._cached_bind_processor(dialect)) is not None
+            ]
+
+    def values(self, key: str, row: dict) -> list:
+        """The row's values after its ids, as the driver takes them."""
+        values = list(self.getters[key](row))
+        for i, process in self.processors[key]:
+            values[i] = process(values[i])
+        return values
+
+
+_sqlite_statements: list[_SQLite] = []
+
+
+def _write_sqlite(rows: _Rows) -> tuple[int, list[int]] | None:
+    """Write on SQLite with the driver's prepared statements. Every value is made first;
+    the write lock (the request's BEGIN IMMEDIATE, at ``db.session.connection()``)
+    covers the inserts alone."""
+    if not _sqlite_statements:
+        _sqlite_statements.append(_SQLite(db.session.get_bind().dialect))
+    sql = _sqlite_statements[0]
+    inspection = sql.values("inspection", rows.inspection)
+    answers = [sql.values("answers", row) for row in rows.answers]
+    findings = [sql.values("findings", row) for row in rows.findings]
+    events = [(i, sql.values("events", row)) for i, row in rows.events]
+    photos = [(i, sql.values("photos", row)) for i, row in rows.photos]
+    audit_entry = sql.values("audit", rows.audit)
+    connection = db.session.connection()
+    driver = connection.connection.driver_connection
+    cursor = driver.cursor()
+    try:
+        cursor.execute(sql.sql["inspection"], inspection)
+        if cursor.rowcount != 1:
+            return None
+        inspection_id = cursor.lastrowid
+        cursor.executemany(sql.sql["answers"], [(inspection_id, *row) for row in answers])
+        ids = []
+        if findings:
+            count = len(findings)
+            first = cursor.execute(take_sql("?"), (count,)).fetchone()[0] - count + 1
+            for position, row in enumerate(findings):
+                cursor.execute(sql.sql["findings"], (inspection_id, first + position, *row))
+                ids.append(cursor.lastrowid)
+            cursor.executemany(sql.sql["events"], [(ids[i], *row) for i, row in events])
+            if photos:
+                cursor.executemany(sql.sql["photos"], [(ids[i], *row) for i, row in photos])
+        cursor.execute(sql.sql["audit"], audit_entry)
+    except connection.dialect.dbapi.IntegrityError:
+        # A finding's UUID belongs to another inspection, or the site is gone; what was
+        # written goes with the request's transaction, which its boundary rolls back.
+        raise Conflict(TAKEN) from None
+    finally:
+        cursor.close()
+    return inspection_id, ids
+
+
+def _recordset(key: str, extra: str = "") -> str:
+    """``jsonb_to_recordset(<param>) AS r(<columns with their PostgreSQL types>)``."""
+    table = _TABLES[key]
+    dialect = postgresql.dialect()
+    columns = []
+    for name in _COLUMNS[key]:
+        column = table.c[name]
+        kind = column.type
+        if isinstance(kind, NullType):  # a foreign key's column: its target's type
+            kind = next(iter(column.foreign_keys)).column.type
+        columns.append(f"{name} {kind.compile(dialect=dialect)}")
+    return f"jsonb_to_recordset(%({key})s::jsonb) AS {key}_r({extra}{', '.join(columns)})"
+
+
+def _postgresql_statement() -> str:
+    """The whole new inspection as one statement: each table's rows come as a JSON array
+    and data-modifying CTEs hand each insert the ids of the one before.
+
+    The feed's counter row is taken in this statement, so its row lock is held only
+    from here to COMMIT (the next round trip): concurrent PUTs queue for that alone,
+    and positions are still handed out in commit order (``sync.services``).
+    """
+
+    def names(key, *skip):
+        return ", ".join(n for n in _COLUMNS[key] if n not in skip)
+
+    def picked(key, *skip):
+        return ", ".join(f"{key}_r.{n}" for n in _COLUMNS[key] if n not in skip)
+
+    return f"""
+WITH i AS (
+  INSERT INTO {_inspections.name} ({names("inspection")})
+  SELECT {picked("inspection")} FROM {_recordset("inspection")}
+  ON CONFLICT (uuid) DO NOTHING RETURNING id
+), c AS (
+  {take_sql("%(count)s", " AND %(count)s > 0 AND EXISTS (SELECT FROM i)")}
+), a AS (
+  INSERT INTO {_answers.name} ({names("answers")})
+  SELECT i.id, {picked("answers", "inspection_id")} FROM i, {_recordset("answers")}
+), f AS (
+  INSERT INTO {_findings.name} ({names("findings")})
+  SELECT i.id, c.value - %(count)s + 1 + findings_r.position,
+    {picked("findings", "inspection_id", "sync_seq")}
+  FROM i, c, {_recordset("findings", "position bigint, ")}
+  ORDER BY findings_r.position
+  RETURNING id, uuid
+), e AS (
+  INSERT INTO {_events.name} ({names("events")})
+  SELECT f.id, {picked("events", "finding_id")}
+  FROM f JOIN {_recordset("events", "finding_uuid text, rank int, ")}
+    ON events_r.finding_uuid = f.uuid
+  ORDER BY events_r.rank
+), p AS (
+  INSERT INTO {_finding_photos.name} ({names("photos")})
+  SELECT f.id, {picked("photos", "finding_id")}
+  FROM f JOIN {_recordset("photos", "finding_uuid text, ")} ON photos_r.finding_uuid = f.uuid
+), l AS (
+  INSERT INTO {AuditLog.__table__.name} ({names("audit")})
+  SELECT {picked("audit")} FROM i, {_recordset("audit")}
+)
+SELECT i.id, f.id, f.uuid FROM i LEFT JOIN f ON true"""
+
+
+_postgresql_statements: list[str] = []
+
+
+def _json_value(value):
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def _write_postgresql(connection, rows: _Rows) -> tuple[int, list[int]] | None:
+    """Write on PostgreSQL in one round trip (``_postgresql_statement``)."""
+    if not _postgresql_statements:
+        _postgresql_statements.append(_postgresql_statement())
+    uuids = [row["uuid"] for row in rows.findings]
+    tables = {
+        "inspection": [rows.inspection],
+        "answers": rows.answers,
+        "findings": [row | {"position": i} for i, row in enumerate(rows.findings)],
+        "events": [
+            row | {"finding_uuid": uuids[i], "rank": rank}
+            for rank, (i, row) in enumerate(rows.events)
+        ],
+        "photos": [row | {"finding_uuid": uuids[i]} for i, row in rows.photos],
+        "audit": [rows.audit],
+    }
+    parameters = {
+        key: json.dumps(value, ensure_ascii=False, default=_json_value)
+        for key, value in tables.items()
+    }
+    parameters["count"] = len(rows.findings)
+    result = connection.exec_driver_sql(_postgresql_statements[0], parameters).all()
+    if not result:
+        return None
+    by_uuid = {finding_uuid: finding_id for _, finding_id, finding_uuid in result}
+    return result[0][0], [by_uuid[finding_uuid] for finding_uuid in uuids]
 
 
 def _insert_answers(connection, data: dict, inspection_id: int, items) -> None:

@@ -23,3 +23,18 @@ def next_seq(count: int = 1) -> int:
     """
     last = db.session.connection().execute(_TAKE, {"count": count}).scalar_one()
     return last - count + 1
+
+
+def take_sql(placeholder: str, condition: str = "") -> str:
+    """``next_seq`` as plain SQL for a driver's own connection (``placeholder`` is the
+    count's parameter in the driver's style), returning the last position taken;
+    ``condition`` is ANDed to the row's WHERE.
+
+    Whatever runs it holds the counter row (PostgreSQL: its row lock; SQLite: the write
+    lock anyway) until COMMIT, which is what keeps positions in commit order: run it as
+    late as the transaction allows, so that concurrent writers queue for as little.
+    """
+    return (
+        f"UPDATE {_counter.name} SET value = value + {placeholder} "
+        f"WHERE id = 1{condition} RETURNING value"
+    )
