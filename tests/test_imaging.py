@@ -209,7 +209,7 @@ def test_implausible_times_are_dropped_and_the_photo_kept(
         sub[ExifTags.Base.OffsetTimeOriginal] = offset
     info, variants = imaging.render(exif_jpeg(tmp_path / "a.jpg", exif))
     assert info.taken_at is None
-    assert set(variants) == {"report", "thumb"}
+    assert set(variants) == {"report", "thumb", "print"}
 
 
 def test_the_window_of_plausible_times_is_inclusive_of_today(tmp_path: Path) -> None:
@@ -323,7 +323,8 @@ def test_eight_megapixel_photo_needs_no_resampling(monkeypatch: pytest.MonkeyPat
     assert (info.width, info.height) == (3264, 2448)
     assert variants["report"].size == (1632, 1224)
     assert variants["thumb"].size == (320, 240)
-    assert resized == [(1632, 1224)]  # only for the thumb
+    assert variants["print"].size == (260, 195)
+    assert resized == [(1632, 1224), (1632, 1224)]  # only for the thumb and the print copy
 
 
 def test_corrupted_sample_is_processed_without_hanging() -> None:

@@ -3,10 +3,11 @@
 Called by the photo route right after :meth:`storage.MediaStore.receive` stored an original:
 ``process(store, sha256)`` decides from the bytes (never the name or ``Content-Type``)
 whether the file is a JPEG, PNG or HEIC photo, refuses anything else, corrupt files and
-decompression bombs, reads when and where the photo was taken from its EXIF, and writes two
+decompression bombs, reads when and where the photo was taken from its EXIF, and writes three
 upright, EXIF-free baseline JPEGs through the store: ``report`` (about 1600 px on the long
-side: 1600, or anything from 1400 to 1700 that the decoder gives directly) and ``thumb``
-(about 320 px, made from the report).
+side: 1600, or anything from 1400 to 1700 that the decoder gives directly), ``thumb``
+(about 320 px, made from the report) and ``print`` (fitted into 260x195 px, the printed box
+of a PDF at 200 dpi, made from the report; PDFs embed it as it is).
 
 Decisions worth knowing:
 
@@ -87,6 +88,12 @@ REPORT_QUALITY = 85
 # embeds it either way.
 REPORT_PROGRESSIVE = False
 THUMB_QUALITY = 80
+# The copy a PDF embeds byte for byte: reports/photos.py prints a photo in a 33 x 24.75 mm
+# box at 200 dpi (``reports.photos.print_pixels()``, tests/test_imaging.py holds the two
+# equal), so it is made here once instead of at every render. Fitted into the box both
+# ways: a portrait photo is 146x195.
+PRINT_BOX = (260, 195)
+PRINT_QUALITY = 78
 # Pillow's BILINEAR widens its kernel when shrinking (antialiased, not point sampling). For
 # the small step left after DCT scaling (2000 -> 1600 for 12 MP) it is slightly softer than
 # LANCZOS at half the time. BOX is 25% faster but shows moire on fine regular patterns
@@ -433,6 +440,15 @@ def _fit(size: tuple[int, int], long_side: int) -> tuple[int, int]:
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
+def _fit_box(size: tuple[int, int], box: tuple[int, int]) -> tuple[int, int]:
+    """``size`` scaled down (never up) to fit inside ``box``."""
+    width, height = size
+    scale = min(box[0] / width, box[1] / height)
+    if scale >= 1:
+        return width, height
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
 def _reduction(size: tuple[int, int], factors: Iterable[int]) -> int:
     """The factor (one of ``factors``) to shrink an image of ``size`` by while decoding: the
     one that lands nearest to the report size within :data:`REPORT_KEEP_RANGE`, so that no
@@ -497,9 +513,13 @@ def _variants(im: Image.Image, icc: bytes | None, orientation: int) -> dict[str,
     # the remainder; a quarter of the time of a full BICUBIC pass, no visible loss at 320 px.
     thumb_size = _fit(report.size, VARIANT_LONG_SIDE["thumb"])
     thumb = report.resize(thumb_size, Image.Resampling.BICUBIC, reducing_gap=1.0)
+    printed = report.resize(
+        _fit_box(report.size, PRINT_BOX), Image.Resampling.BICUBIC, reducing_gap=1.0
+    )
     return {
         "report": _encode(report, quality=REPORT_QUALITY, progressive=REPORT_PROGRESSIVE),
         "thumb": _encode(thumb, quality=THUMB_QUALITY, progressive=False),
+        "print": _encode(printed, quality=PRINT_QUALITY, progressive=False),
     }
 
 
