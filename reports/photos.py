@@ -213,20 +213,67 @@ def _succeeded(job: Future[Thumb]) -> bool:
 
 def _embeddable(path: Path, size: tuple[int, int]) -> Thumb | None:
     """``path`` as it is, if it is an upright RGB or grey JPEG that fits ``size``: only its
-    header is read."""
-    try:
-        with Image.open(path) as image:
-            fits = image.width <= size[0] and image.height <= size[1]
-            if (
-                image.format != "JPEG"
-                or image.mode not in ("RGB", "L")
-                or not fits
-                or image.getexif().get(_ORIENTATION, 1) != 1
-            ):
-                return None
-            return Thumb(os.fspath(path), image.width, image.height)
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+    header is read (:func:`_jpeg_header`), and Pillow's EXIF reading only for a file that
+    has EXIF (a print variant has none)."""
+    header = _jpeg_header(path)
+    if header is None:
         return None
+    width, height, components, has_exif = header
+    if components not in (1, 3) or width > size[0] or height > size[1]:
+        return None
+    if has_exif:
+        try:
+            with Image.open(path) as image:
+                if image.getexif().get(_ORIENTATION, 1) != 1:
+                    return None
+        except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+            return None
+    return Thumb(os.fspath(path), width, height)
+
+
+# Start-of-frame markers of baseline, extended, progressive and lossless JPEGs (not DHT,
+# JPG or DAC, which share the range).
+_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+_HEADER_BYTES = 64 * 1024
+
+
+def _jpeg_header(path: Path) -> tuple[int, int, int, bool] | None:
+    """(width, height, colour components, has an EXIF segment) from a JPEG's markers, or
+    ``None`` if the file is missing, not a JPEG, or its frame header is not within the
+    first 64 KB. Reading the markers is a few microseconds; Pillow's open was a tenth of a
+    millisecond a photo, 2,000 times in a big list."""
+    try:
+        with open(path, "rb") as fp:
+            head = fp.read(_HEADER_BYTES)
+    except OSError:
+        return None
+    if not head.startswith(b"\xff\xd8"):
+        return None
+    has_exif = False
+    at = 2
+    while at + 4 <= len(head):
+        if head[at] != 0xFF:
+            return None
+        marker = head[at + 1]
+        if marker == 0xFF:  # fill byte
+            at += 1
+            continue
+        length = int.from_bytes(head[at + 2 : at + 4], "big")
+        if marker in _SOF:
+            segment = head[at + 4 : at + 2 + length]
+            if len(segment) < 6:
+                return None
+            height = int.from_bytes(segment[1:3], "big")
+            width = int.from_bytes(segment[3:5], "big")
+            if not width or not height:
+                return None
+            return width, height, segment[5], has_exif
+        if marker == 0xE1 and head[at + 4 : at + 10] == b"Exif\x00\x00":
+            has_exif = True
+        if marker == 0xDA or length < 2:  # scan data before any frame header
+            return None
+        at += 2 + length
+    return None
 
 
 def _make_copy(source: Path, spare: str, size: tuple[int, int], keep_at: Path | None) -> Thumb:

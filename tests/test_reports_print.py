@@ -137,3 +137,18 @@ def test_old_photo_prints_through_the_api(
     assert stream == printed.read_bytes()
     with Image.open(io.BytesIO(made_at_upload)) as a, Image.open(printed) as b:
         assert a.size == b.size
+
+
+def test_a_small_jpeg_is_embedded_as_it_is_only_when_upright(tmp_path: Path) -> None:
+    with Image.open(PHOTOS / "landscape_1.jpg") as src:
+        small = src.convert("RGB").resize((200, 150))
+    plain = tmp_path / "plain.jpg"
+    small.save(plain, "JPEG", quality=80)
+    turned = tmp_path / "turned.jpg"
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored sideways: must be turned, so copied
+    small.save(turned, "JPEG", quality=80, exif=exif.tobytes())
+    pdf = site_list_with([PhotoRef(path=plain), PhotoRef(path=turned)], tmp_path / "out.pdf")
+    assert [(i.width, i.height) for i in pdfcheck.images(pdf)] == [(200, 150), (146, 195)]
+    first, _second = pdfcheck.jpeg_streams(pdf, tmp_path)
+    assert first == plain.read_bytes()
