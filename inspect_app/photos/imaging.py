@@ -14,20 +14,25 @@ Decisions worth knowing:
 * Pixel limits, checked on the size in the header before anything is decoded: at most
   :data:`MAX_PIXELS` (50 MP) declared, whatever the format, and at most
   :data:`MAX_DECODED_PIXELS` (25 MP) that the decoder really holds at once
-  (:func:`decoded_pixels`). A JPEG is decoded reduced by ``draft`` (a 50 MP photo holds
-  3 MP), so a 50 MP camera JPEG passes; PNG and HEIC are decoded at full size, so the
+  (:func:`decoded_pixels`). A JPEG is decoded reduced (a 50 MP photo holds 3 MP), so a
+  50 MP camera JPEG passes; PNG and HEIC are decoded at full size, so the
   second limit is theirs: a 24 MP HEIC (6000x4000, the largest common phone setting)
   passes, a 49 MP PNG of 190 KB, which cost 600 MB of memory, is refused.
   bench/photo_ingest.py measures the peak memory of each case. The format plugin is chosen
   by the magic bytes and instantiated directly instead of going through ``Image.open``;
   that also skips Pillow's own global bomb check, whose warning is process-wide state we
   would otherwise have to toggle from request threads. Our check is stricter than Pillow's.
-* JPEGs are decoded with ``Image.draft`` at a DCT scale (1/2, 1/4, 1/8) chosen with the
-  report size (:func:`_reduction`): one that lands between 1400 and 1700 px if there is one
-  (no resampling at all, e.g. 8 MP at 1/2, 27 MP at 1/4), else the smallest that still covers
-  1600 px (12 MP: 2000x1500, then resized). A 12 MP photo is never fully decoded. HEIC cannot
-  be decoded at a reduced size: libheif decodes it fully and it is shrunk by an integer
-  factor strip by strip, so that Pillow never holds a full-size copy next to libheif's
+* JPEGs are decoded by libjpeg-turbo (simplejpeg) straight at one of its M/8 scales
+  (:func:`_jpeg_eighths`): the one that lands between 1400 and 1700 px if there is one (no
+  resampling at all: 8 MP at 4/8, 12 MP at 3/8, 27 MP at 2/8), else the smallest that still
+  covers 1600 px (20 MP at 3/8: 2052x1368, then resized). No JPEG is ever fully decoded.
+  Pixels land as RGBX in a buffer each thread keeps from one photo to the next, which
+  Pillow wraps without copying; Pillow does the rest (orientation, resizing, encoding).
+  CMYK/YCCK JPEGs and files libjpeg-turbo warns about go through Pillow's ``draft`` at
+  1/2, 1/4 or 1/8 as before (:func:`_reduction`). bench/photo_ingest.py times all variants
+  against the floor of any decode of the same file (libjpeg-turbo at 1/8).
+* HEIC cannot be decoded at a reduced size: libheif decodes it fully and it is shrunk by
+  an integer factor strip by strip, so that Pillow never holds a full-size copy next to libheif's
   buffer (a 12 MP HEIC peaks at about 70 MB above the process's baseline, all of it inside
   libheif's decoder). PNG is decoded at full size.
 * A JPEG that Pillow decodes without an error is accepted even if libjpeg had to fill in
