@@ -29,18 +29,21 @@ Every renderer also takes ``fonts=`` (a ``FontSet``) to override the font lookup
 STSong-Light fallback. Every page carries ``第 N 页 共 M 页`` and the generation time in
 Asia/Shanghai.
 
-Photos (``PhotoRef.path``) are read from disk and embedded as small copies at the printed
-size (``reports.photos``); a missing or unreadable file prints a placeholder instead of
-failing the document. A report with many photos (``PROCESS_POOL_MIN_PHOTOS``) makes those
-copies in worker processes started with ``forkserver``: as with any use of
+Photos (``PhotoRef.path``) are embedded as they are when they are the print-size JPEG the
+photo store makes at upload (the ``print`` variant): nothing is decoded at render time.
+A photo stored before that variant existed has it made from ``PhotoRef.source`` the first
+time it is printed, and kept; any other image is copied down to the printed size
+(``reports.photos``). A missing or unreadable file prints a placeholder instead of
+failing the document. When many photos need copying (``PROCESS_POOL_MIN_PHOTOS``) the
+copies are made in worker processes started with ``forkserver``: as with any use of
 multiprocessing, a script that renders such a report must keep its work under
 ``if __name__ == "__main__":`` (the ``inspect-app`` entry points and WSGI servers do).
 
 Memory: the document is laid out one site at a time and photos are never decoded at full
-size, but reportlab keeps what it has drawn (page streams, the small photo copies, font
-subsets) until it writes the file at the end, so memory grows with the size of the PDF,
-about 30 MB for 2,000 findings with a photo each; ``bench/reports.py`` measures the peak
-(well under 400 MB).
+size, but reportlab keeps what it has drawn (page streams, the photos' JPEG bytes, font
+subsets) until it writes the file at the end, so memory grows with the size of the PDF;
+``bench/reports.py`` measures the peak (214 MB for 2,000 findings with a photo each, a
+27.7 MB file).
 
 Renderers may run in several threads at once; each render has its own canvas, photo
 folder and workers.

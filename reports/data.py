@@ -100,18 +100,28 @@ class SiteInfo:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class PhotoRef:
-    """One photo of a finding: an image file on disk (the ``report`` variant) and when it
-    was taken. A missing or unreadable file prints a placeholder, it does not fail the
-    document."""
+    """One photo of a finding: an image file on disk and when it was taken.
+
+    ``path`` is best the photo's ``print`` variant, an upright JPEG that fits the printed
+    box (``reports.photos.print_pixels()``): it is embedded byte for byte. Any other image
+    there is copied down to that size at render time. ``source`` (the ``report`` variant)
+    is for photos stored before print variants existed: when ``path`` is missing, the copy
+    is made from ``source`` and stored at ``path``, so that it is made once. A missing or
+    unreadable file prints a placeholder, it does not fail the document."""
 
     path: Path
     taken_at: datetime | None = None  # None when the camera recorded no time
+    source: Path | None = None
 
     def __post_init__(self) -> None:
-        if not isinstance(self.path, Path):
-            if not isinstance(self.path, str | os.PathLike):
-                raise ValueError(f"path must be a path, got {self.path!r}")
-            object.__setattr__(self, "path", Path(self.path))
+        for name in ("path", "source"):
+            value = getattr(self, name)
+            if value is None and name == "source":
+                continue
+            if not isinstance(value, Path):
+                if not isinstance(value, str | os.PathLike):
+                    raise ValueError(f"{name} must be a path, got {value!r}")
+                object.__setattr__(self, name, Path(value))
         _require_aware("taken_at", self.taken_at)
 
 

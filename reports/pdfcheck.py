@@ -121,6 +121,15 @@ def images(path: StrPath) -> list[PdfImage]:
     return result
 
 
+def jpeg_streams(path: StrPath, workdir: StrPath) -> list[bytes]:
+    """The data of every ``/DCTDecode`` image stream of the PDF, as stored in the file
+    (``pdfimages -j`` writes those streams out unchanged), in the order of the pages."""
+    prefix = os.path.join(os.fspath(workdir), "img")
+    _run("pdfimages", "-j", os.fspath(path), prefix)
+    names = sorted(n for n in os.listdir(workdir) if n.startswith("img-") and n.endswith(".jpg"))
+    return [Path(workdir, name).read_bytes() for name in names]
+
+
 def squeeze(value: str) -> str:
     """Text without any whitespace: pdftotext breaks lines where the PDF wrapped them."""
     return re.sub(r"\s+", "", value)

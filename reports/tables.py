@@ -104,6 +104,7 @@ class PagedTable(Flowable):
             _index = self._index_commands(commands, header_rows)
         self._index = _index
         self._fitted: Table | None = None
+        self._windows: dict[tuple[float, float], tuple[Table, float, bool]] = {}
 
     @staticmethod
     def _index_commands(commands: Sequence[tuple], header_rows: int) -> tuple:
@@ -136,7 +137,20 @@ class PagedTable(Flowable):
         return table
 
     def _window(self, avail_width: float, avail_height: float) -> tuple[Table, float, bool]:
-        """The table of the next rows: all the rest if they fit, else enough to fill."""
+        """The table of the next rows: all the rest if they fit, else enough to fill.
+
+        Remembered for the last few spaces asked about: the frame asks ``wrap`` and then
+        ``split`` with the same space, and each window is a table of up to a page of rows
+        to build and measure (a fifth of a long list's time went to building it twice)."""
+        key = (avail_width, avail_height)
+        result = self._windows.get(key)
+        if result is None:
+            if len(self._windows) >= 4:  # a few spaces per page: with and without the tail
+                self._windows.clear()
+            result = self._windows[key] = self._make_window(avail_width, avail_height)
+        return result
+
+    def _make_window(self, avail_width: float, avail_height: float) -> tuple[Table, float, bool]:
         size = self.FIRST_WINDOW
         while True:
             stop = min(len(self.rows), self.start + size)

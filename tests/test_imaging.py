@@ -13,13 +13,14 @@ from pathlib import Path
 
 import pillow_heif
 import pytest
+import simplejpeg
 from PIL import (
     ExifTags,
     Image,
     ImageChops,
     ImageFile,
+    ImageOps,
     ImageStat,
-    JpegImagePlugin,
     TiffImagePlugin,
 )
 
@@ -128,6 +129,67 @@ def test_portrait_photo_comes_back_portrait() -> None:
     assert variants["thumb"].size == (240, 320)
 
 
+def with_orientation(data: bytes, orientation: int) -> bytes:
+    """The same JPEG bytes with the EXIF orientation tag (IFD0 0x0112) set to
+    ``orientation``: the pixels untouched, as a phone held upright would have stored them."""
+    start = data.index(b"Exif\x00\x00") + 6
+    order = "<" if data[start : start + 2] == b"II" else ">"
+    ifd = start + struct.unpack(order + "I", data[start + 4 : start + 8])[0]
+    (count,) = struct.unpack(order + "H", data[ifd : ifd + 2])
+    for n in range(count):
+        entry = ifd + 2 + 12 * n
+        if struct.unpack(order + "H", data[entry : entry + 2])[0] == 0x0112:
+            value = struct.pack(order + "H", orientation)
+            return data[: entry + 8] + value + data[entry + 10 :]
+    raise AssertionError("no orientation tag")
+
+
+@pytest.mark.parametrize(
+    ("name", "orientation", "sizes"),
+    [
+        # (report, thumb, print) as before libjpeg-turbo's scaled decode: 8 MP at 4/8
+        ("iphone_6.jpg", 1, ((1632, 1224), (320, 240), (260, 195))),
+        ("iphone_6.jpg", 6, ((1224, 1632), (240, 320), (146, 195))),
+        ("iphone_6.jpg", 8, ((1224, 1632), (240, 320), (146, 195))),
+        ("iphone_6.jpg", 3, ((1632, 1224), (320, 240), (260, 195))),
+        ("jolla.jpg", 6, ((1224, 1632), (240, 320), (146, 195))),
+    ],
+)
+def test_real_phone_photos_come_back_upright_and_sized_as_before(
+    tmp_path: Path, name: str, orientation: int, sizes: tuple
+) -> None:
+    original = (PHOTOS / name).read_bytes()
+    path = write(tmp_path / name, with_orientation(original, orientation))
+    before = imaging.read_info(PHOTOS / name)
+    info, variants = render(path)
+    assert [variants[v].size for v in ("report", "thumb", "print")] == list(sizes)
+    assert (info.width, info.height) == ((2448, 3264) if orientation in (6, 8) else (3264, 2448))
+    # Time and place are read as before (the tag patched is only the orientation).
+    assert (info.taken_at, info.lat, info.lon) == (before.taken_at, before.lat, before.lon)
+    # Upright: what Pillow makes of the file, fully decoded and turned by its EXIF.
+    with Image.open(path) as stored:
+        upright = ImageOps.exif_transpose(stored).convert("RGB")
+    for variant, image in variants.items():
+        expected = upright.resize(image.size, Image.Resampling.BOX)
+        assert mean_difference(image, expected) < SAME_PICTURE, variant
+        for wrong in (Image.Transpose.ROTATE_180, Image.Transpose.FLIP_LEFT_RIGHT):
+            assert mean_difference(image.transpose(wrong), expected) > 2 * SAME_PICTURE
+
+
+def test_real_heif_phone_photo_is_upright_and_sized_as_before() -> None:
+    # nokia_8.3.heif: 3456x4608 portrait, decoded fully by libheif and shrunk by 3.
+    info, variants = render(PHOTOS / "nokia_8.3.heif")
+    assert (info.width, info.height, info.content_type) == (3456, 4608, imaging.HEIC)
+    assert [variants[v].size for v in ("report", "thumb", "print")] == [
+        (1152, 1536),
+        (240, 320),
+        (146, 195),
+    ]
+    with Image.open(PHOTOS / "nokia_8.3.heif") as stored:
+        upright = stored.convert("RGB").resize((240, 320), Image.Resampling.BOX)
+    assert mean_difference(variants["thumb"], upright) < SAME_PICTURE
+
+
 # -- metadata ----------------------------------------------------------------------------
 
 
@@ -209,7 +271,7 @@ def test_implausible_times_are_dropped_and_the_photo_kept(
         sub[ExifTags.Base.OffsetTimeOriginal] = offset
     info, variants = imaging.render(exif_jpeg(tmp_path / "a.jpg", exif))
     assert info.taken_at is None
-    assert set(variants) == {"report", "thumb"}
+    assert set(variants) == {"report", "thumb", "print"}
 
 
 def test_the_window_of_plausible_times_is_inclusive_of_today(tmp_path: Path) -> None:
@@ -265,23 +327,54 @@ def twelve_megapixels(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return save(big, tmp_path_factory.mktemp("big") / "12mp.jpg", "JPEG", quality=90, exif=exif)
 
 
-def test_twelve_megapixel_photo_is_decoded_in_draft_mode(
+def test_twelve_megapixel_photo_is_decoded_at_three_eighths(
     twelve_megapixels: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    decoded_sizes: list[tuple[int, int]] = []
-    original_draft = JpegImagePlugin.JpegImageFile.draft
+    decoded_shapes: list[tuple[int, ...]] = []
+    original_decode = simplejpeg.decode_jpeg
 
-    def spy(self, mode, size):
-        result = original_draft(self, mode, size)
-        decoded_sizes.append(self.size)
-        return result
+    def spy(*args, **kwargs):
+        pixels = original_decode(*args, **kwargs)
+        decoded_shapes.append(pixels.shape)
+        return pixels
 
-    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "draft", spy)
+    monkeypatch.setattr(simplejpeg, "decode_jpeg", spy)
+    resized: list[tuple[int, int]] = []
+    original_resize = Image.Image.resize
+    monkeypatch.setattr(
+        Image.Image,
+        "resize",
+        lambda im, *a, **k: resized.append(im.size) or original_resize(im, *a, **k),
+    )
     info, variants = render(twelve_megapixels)
-    assert decoded_sizes == [(2000, 1500)]  # half scale, not 4000x3000
+    # libjpeg-turbo at 3/8: 1500x1125 (4 bytes a pixel), about 1600 px, never 4000x3000
+    assert decoded_shapes == [(1125, 1500, 4)]
     assert (info.width, info.height) == (3000, 4000)  # orientation 6: portrait
-    assert variants["report"].size == (1200, 1600)
+    assert variants["report"].size == (1125, 1500)  # upright, as decoded: no resize
     assert variants["thumb"].size == (240, 320)
+    assert variants["print"].size == (146, 195)
+    assert (1125, 1500) not in resized and (1500, 1125) not in resized
+
+
+@pytest.mark.parametrize(
+    ("size", "eighths", "side"),
+    [
+        ((4000, 3000), 3, 1500),  # kept as decoded
+        ((4032, 3024), 3, 1512),  # the usual 12 MP phone photo
+        ((3264, 2448), 4, 1632),  # 8 MP
+        ((6000, 4500), 2, 1500),
+        ((5472, 3648), 3, 2052),  # 2/8 would be 1368, too small: resized
+        ((8000, 6000), 2, 2000),  # 3/8 is 3000: 2000, then resized to 1600
+        ((4608, 3456), 3, 1728),  # 16 MP: resized (1728 is just over the range)
+        ((1700, 1200), 8, 1700),
+        ((1200, 900), 8, 1200),  # never enlarged
+    ],
+)
+def test_turbo_scale_is_chosen_with_the_report_size(
+    size: tuple[int, int], eighths: int, side: int
+) -> None:
+    assert imaging._jpeg_eighths(size) == eighths
+    assert imaging._scaled(max(size), eighths) == side
 
 
 @pytest.mark.parametrize(
@@ -305,12 +398,12 @@ def test_extreme_panorama_is_scaled_like_any_photo(tmp_path: Path) -> None:
     path = save(Image.new("RGB", (12000, 6), "green"), tmp_path / "pano.jpg", "JPEG")
     info, variants = render(path)
     assert (info.width, info.height) == (12000, 6)
-    assert variants["report"].width == 1600
+    assert 1400 <= variants["report"].width <= 1700  # "about 1600": 1500 at 1/8
     assert variants["thumb"].width == 320
 
 
 def test_eight_megapixel_photo_needs_no_resampling(monkeypatch: pytest.MonkeyPatch) -> None:
-    # jolla.jpg is 3264x2448: at 1/2 scale 1632x1224, which reads as about 1600 px.
+    # jolla.jpg is 3264x2448: at 4/8 scale 1632x1224, which reads as about 1600 px.
     resized: list[tuple[int, int]] = []
     original_resize = Image.Image.resize
 
@@ -323,7 +416,10 @@ def test_eight_megapixel_photo_needs_no_resampling(monkeypatch: pytest.MonkeyPat
     assert (info.width, info.height) == (3264, 2448)
     assert variants["report"].size == (1632, 1224)
     assert variants["thumb"].size == (320, 240)
-    assert resized == [(1632, 1224)]  # only for the thumb
+    assert variants["print"].size == (260, 195)
+    # The report is never resampled; the thumb and the print copy come from one box average
+    # of it by 5.
+    assert resized == [(327, 245), (327, 245)]
 
 
 def test_corrupted_sample_is_processed_without_hanging() -> None:

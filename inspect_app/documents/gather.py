@@ -70,7 +70,11 @@ def _finding_rows(findings_query, store: MediaStore) -> dict[int, list[tuple]]:
             .order_by(FindingPhoto.finding_id, FindingPhoto.position)
         ):
             photos[finding_id].append(
-                rd.PhotoRef(path=store.path(sha, "report"), taken_at=_aware(taken_at))
+                rd.PhotoRef(
+                    path=store.path(sha, "print"),
+                    source=store.path(sha, "report"),  # for photos stored before "print"
+                    taken_at=_aware(taken_at),
+                )
             )
     by_site: dict[int, list[tuple]] = defaultdict(list)
     for row in rows:

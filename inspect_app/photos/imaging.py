@@ -3,30 +3,36 @@
 Called by the photo route right after :meth:`storage.MediaStore.receive` stored an original:
 ``process(store, sha256)`` decides from the bytes (never the name or ``Content-Type``)
 whether the file is a JPEG, PNG or HEIC photo, refuses anything else, corrupt files and
-decompression bombs, reads when and where the photo was taken from its EXIF, and writes two
+decompression bombs, reads when and where the photo was taken from its EXIF, and writes three
 upright, EXIF-free baseline JPEGs through the store: ``report`` (about 1600 px on the long
-side: 1600, or anything from 1400 to 1700 that the decoder gives directly) and ``thumb``
-(about 320 px, made from the report).
+side: 1600, or anything from 1400 to 1700 that the decoder gives directly), ``thumb``
+(about 320 px, made from the report) and ``print`` (fitted into 260x195 px, the printed box
+of a PDF at 200 dpi, made from the report; PDFs embed it as it is).
 
 Decisions worth knowing:
 
 * Pixel limits, checked on the size in the header before anything is decoded: at most
   :data:`MAX_PIXELS` (50 MP) declared, whatever the format, and at most
   :data:`MAX_DECODED_PIXELS` (25 MP) that the decoder really holds at once
-  (:func:`decoded_pixels`). A JPEG is decoded reduced by ``draft`` (a 50 MP photo holds
-  3 MP), so a 50 MP camera JPEG passes; PNG and HEIC are decoded at full size, so the
+  (:func:`decoded_pixels`). A JPEG is decoded reduced (a 50 MP photo holds 3 MP), so a
+  50 MP camera JPEG passes; PNG and HEIC are decoded at full size, so the
   second limit is theirs: a 24 MP HEIC (6000x4000, the largest common phone setting)
   passes, a 49 MP PNG of 190 KB, which cost 600 MB of memory, is refused.
   bench/photo_ingest.py measures the peak memory of each case. The format plugin is chosen
   by the magic bytes and instantiated directly instead of going through ``Image.open``;
   that also skips Pillow's own global bomb check, whose warning is process-wide state we
   would otherwise have to toggle from request threads. Our check is stricter than Pillow's.
-* JPEGs are decoded with ``Image.draft`` at a DCT scale (1/2, 1/4, 1/8) chosen with the
-  report size (:func:`_reduction`): one that lands between 1400 and 1700 px if there is one
-  (no resampling at all, e.g. 8 MP at 1/2, 27 MP at 1/4), else the smallest that still covers
-  1600 px (12 MP: 2000x1500, then resized). A 12 MP photo is never fully decoded. HEIC cannot
-  be decoded at a reduced size: libheif decodes it fully and it is shrunk by an integer
-  factor strip by strip, so that Pillow never holds a full-size copy next to libheif's
+* JPEGs are decoded by libjpeg-turbo (simplejpeg) straight at one of its M/8 scales
+  (:func:`_jpeg_eighths`): the one that lands between 1400 and 1700 px if there is one (no
+  resampling at all: 8 MP at 4/8, 12 MP at 3/8, 27 MP at 2/8), else the smallest that still
+  covers 1600 px (20 MP at 3/8: 2052x1368, then resized). No JPEG is ever fully decoded.
+  Pixels land as RGBX in a buffer each thread keeps from one photo to the next, which
+  Pillow wraps without copying; Pillow does the rest (orientation, resizing, encoding).
+  CMYK/YCCK JPEGs and files libjpeg-turbo warns about go through Pillow's ``draft`` at
+  1/2, 1/4 or 1/8 as before (:func:`_reduction`). bench/photo_ingest.py times all variants
+  against the floor of any decode of the same file (libjpeg-turbo at 1/8).
+* HEIC cannot be decoded at a reduced size: libheif decodes it fully and it is shrunk by
+  an integer factor strip by strip, so that Pillow never holds a full-size copy next to libheif's
   buffer (a 12 MP HEIC peaks at about 70 MB above the process's baseline, all of it inside
   libheif's decoder). PNG is decoded at full size.
 * A JPEG that Pillow decodes without an error is accepted even if libjpeg had to fill in
@@ -54,12 +60,15 @@ import io
 import math
 import os
 import re
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
+import numpy as np
 import pillow_heif
+import simplejpeg
 from PIL import ExifTags, Image, ImageCms, ImageFile, JpegImagePlugin, PngImagePlugin
 from pillow_heif import HeifImageFile, register_heif_opener
 
@@ -87,6 +96,12 @@ REPORT_QUALITY = 85
 # embeds it either way.
 REPORT_PROGRESSIVE = False
 THUMB_QUALITY = 80
+# The copy a PDF embeds byte for byte: reports/photos.py prints a photo in a 33 x 24.75 mm
+# box at 200 dpi (``reports.photos.print_pixels()``, tests/test_imaging.py holds the two
+# equal), so it is made here once instead of at every render. Fitted into the box both
+# ways: a portrait photo is 146x195.
+PRINT_BOX = (260, 195)
+PRINT_QUALITY = 78
 # Pillow's BILINEAR widens its kernel when shrinking (antialiased, not point sampling). For
 # the small step left after DCT scaling (2000 -> 1600 for 12 MP) it is slightly softer than
 # LANCZOS at half the time. BOX is 25% faster but shows moire on fine regular patterns
@@ -224,8 +239,10 @@ def render(source: str | os.PathLike[str]) -> tuple[PhotoInfo, dict[str, bytes]]
         content_type, im = _open_checked(fp)
         with im:
             width, height = im.size
-            with _decoding():
-                pixels = _decode(im, fp, content_type)
+            pixels = _decode_jpeg(fp, im) if content_type == JPEG else None
+            if pixels is None:
+                with _decoding():
+                    pixels = _decode(im, fp, content_type)
             orientation, taken_at, lat, lon = _metadata(im, content_type)
             variants = _variants(pixels, im.info.get("icc_profile"), orientation)
     if orientation in (5, 6, 7, 8):
@@ -288,8 +305,11 @@ def decoded_pixels(content_type: str, size: tuple[int, int]) -> int:
     a JPEG's at its ``draft`` scale, a PNG's or HEIC's all of them."""
     width, height = size
     if content_type == JPEG:
+        # The larger of libjpeg-turbo's M/8 scale and Pillow's draft (the fallback).
+        eighths = _jpeg_eighths(size)
         factor = _reduction(size, _JPEG_DRAFT_FACTORS)
-        return -(-width // factor) * -(-height // factor)
+        by_turbo = _scaled(width, eighths) * _scaled(height, eighths)
+        return max(by_turbo, -(-width // factor) * -(-height // factor))
     return width * height
 
 
@@ -433,6 +453,15 @@ def _fit(size: tuple[int, int], long_side: int) -> tuple[int, int]:
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
+def _fit_box(size: tuple[int, int], box: tuple[int, int]) -> tuple[int, int]:
+    """``size`` scaled down (never up) to fit inside ``box``."""
+    width, height = size
+    scale = min(box[0] / width, box[1] / height)
+    if scale >= 1:
+        return width, height
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
 def _reduction(size: tuple[int, int], factors: Iterable[int]) -> int:
     """The factor (one of ``factors``) to shrink an image of ``size`` by while decoding: the
     one that lands nearest to the report size within :data:`REPORT_KEEP_RANGE`, so that no
@@ -444,6 +473,66 @@ def _reduction(size: tuple[int, int], factors: Iterable[int]) -> int:
     if landing:
         return min(landing, key=lambda factor: abs(reduced[factor] - target))
     return max((factor for factor, side in reduced.items() if side >= target), default=1)
+
+
+def _scaled(side: int, eighths: int) -> int:
+    """A side decoded at ``eighths``/8 by libjpeg-turbo (rounded up, as it does)."""
+    return -(-side * eighths // 8)
+
+
+def _jpeg_eighths(size: tuple[int, int]) -> int:
+    """The M/8 scale (M in 1..8) to decode a JPEG of ``size`` at with libjpeg-turbo: like
+    :func:`_reduction`, the one that lands nearest to the report size within
+    :data:`REPORT_KEEP_RANGE` (12 MP, 4032x3024, at 3/8: 1512x1134, no resize), else the
+    smallest that still covers it (20 MP, 5472x3648, at 3/8: 2052x1368, then resized)."""
+    target = VARIANT_LONG_SIDE["report"]
+    low, high = REPORT_KEEP_RANGE
+    sides = {m: _scaled(max(size), m) for m in range(1, 9)}
+    landing = [m for m, side in sides.items() if low <= side <= high]
+    if landing:
+        return min(landing, key=lambda m: (abs(sides[m] - target), m))
+    return min((m for m, side in sides.items() if side >= target), default=8)
+
+
+# Each thread decodes into its own buffer, kept from one photo to the next: a 12 MP photo's
+# 3/8 scale is 6.8 MB that would otherwise be fresh memory (page faults) for every upload.
+# Buffers larger than this are not kept.
+_KEEP_BUFFER_BYTES = 24 * 2**20
+_buffers = threading.local()
+
+
+def _decode_buffer(size: int) -> np.ndarray:
+    buffer = getattr(_buffers, "array", None)
+    if buffer is not None and buffer.size >= size:
+        return buffer
+    buffer = np.empty(size, np.uint8)
+    if size <= _KEEP_BUFFER_BYTES:
+        _buffers.array = buffer
+    return buffer
+
+
+def _decode_jpeg(fp: io.BufferedReader, im: ImageFile.ImageFile) -> Image.Image | None:
+    """The pixels of a JPEG decoded by libjpeg-turbo (simplejpeg) straight at the M/8 scale
+    of :func:`_jpeg_eighths`, as an ``RGBX`` image over the thread's reused buffer (Pillow
+    shares that memory rather than copying it). ``None`` for what this path does not take
+    (CMYK/YCCK, or any error or warning of libjpeg-turbo, damaged data included): Pillow then
+    decodes it as before (:func:`_decode`), with its own handling of damaged files."""
+    if im.mode not in ("RGB", "L"):
+        return None
+    fp.seek(0)
+    data = fp.read()
+    eighths = _jpeg_eighths(im.size)
+    width, height = (_scaled(side, eighths) for side in im.size)
+    try:
+        buffer = _decode_buffer(width * height * 4)
+        pixels = simplejpeg.decode_jpeg(
+            data, "RGBX", min_height=height, min_width=width, buffer=buffer, strict=True
+        )
+    except (ValueError, MemoryError):
+        return None
+    if pixels.shape[:2] != (height, width):  # not the scale asked for: should not happen
+        return None
+    return Image.frombuffer("RGBX", (width, height), pixels, "raw", "RGBX", 0, 1)
 
 
 def _decode(im: ImageFile.ImageFile, fp: io.BufferedReader, content_type: str) -> Image.Image:
@@ -484,7 +573,7 @@ def _decode_heic(fp: io.BufferedReader) -> Image.Image:
 
 def _variants(im: Image.Image, icc: bytes | None, orientation: int) -> dict[str, bytes]:
     """The encoded variants of the decoded pixels ``im``."""
-    if im.mode not in ("RGB", "L", "CMYK"):
+    if im.mode not in ("RGB", "RGBX", "L", "CMYK"):
         im = _flatten(im)
     report = im
     if max(im.size) > REPORT_KEEP_RANGE[1]:
@@ -493,13 +582,21 @@ def _variants(im: Image.Image, icc: bytes | None, orientation: int) -> dict[str,
     if orientation in _UPRIGHT:
         # After resizing: transposing the smaller image is cheaper.
         report = report.transpose(_UPRIGHT[orientation])
-    # reducing_gap=1: box-average by the whole factor (5 from 1600 to 320), then filter only
-    # the remainder; a quarter of the time of a full BICUBIC pass, no visible loss at 320 px.
+    # The two small ones from one box average of the report by a whole factor (4 from 1500
+    # to 375, 5 from 1600 to 320), then each filtered down to its size: a quarter of the time
+    # of a full BICUBIC pass each, no visible loss at 320 px.
     thumb_size = _fit(report.size, VARIANT_LONG_SIDE["thumb"])
-    thumb = report.resize(thumb_size, Image.Resampling.BICUBIC, reducing_gap=1.0)
+    print_size = _fit_box(report.size, PRINT_BOX)
+    factor = max(1, min(report.width // thumb_size[0], report.height // thumb_size[1]))
+    small = report.reduce(factor) if factor > 1 else report
+    # The whole report in the reduced image's coordinates: reduce() rounds its size up.
+    whole = (0, 0, report.width / factor, report.height / factor)
+    thumb = small.resize(thumb_size, Image.Resampling.BICUBIC, box=whole)
+    printed = small.resize(print_size, Image.Resampling.BICUBIC, box=whole)
     return {
         "report": _encode(report, quality=REPORT_QUALITY, progressive=REPORT_PROGRESSIVE),
         "thumb": _encode(thumb, quality=THUMB_QUALITY, progressive=False),
+        "print": _encode(printed, quality=PRINT_QUALITY, progressive=False),
     }
 
 
@@ -519,14 +616,17 @@ def _flatten(im: Image.Image) -> Image.Image:
 
 
 def _to_srgb(im: Image.Image, icc: bytes | None) -> Image.Image:
+    """``im`` in sRGB, as ``RGB`` or ``RGBX`` (which JPEG encodes as RGB, so it is kept)."""
     if icc:
+        if im.mode == "RGBX":
+            im = im.convert("RGB")
         try:
             profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
             if not ImageCms.getProfileDescription(profile).strip().startswith("sRGB"):
                 return ImageCms.profileToProfile(im, profile, _SRGB, outputMode="RGB")
         except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
             pass  # a broken or mismatched profile: plain conversion below is still fine
-    return im if im.mode == "RGB" else im.convert("RGB")
+    return im if im.mode in ("RGB", "RGBX") else im.convert("RGB")
 
 
 def _encode(im: Image.Image, *, quality: int, progressive: bool) -> bytes:

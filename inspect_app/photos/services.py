@@ -91,7 +91,7 @@ def record_photo(
 
 
 def _variants_on_disk(store: MediaStore, sha256: str) -> bool:
-    return all(store.path(sha256, variant).is_file() for variant in ("report", "thumb"))
+    return all(store.path(sha256, variant).is_file() for variant in ("report", "thumb", "print"))
 
 
 def _process(store: MediaStore, sha256: str) -> imaging.PhotoInfo:

@@ -11,6 +11,9 @@ On-disk layout under the root directory::
     originals/ab/cd/<sha256>       the uploaded bytes, verified against the name; never changed
     report/ab/cd/<sha256>.jpg      ~1600 px JPEG derived by ``imaging`` (reports, web)
     thumb/ab/cd/<sha256>.jpg       ~320 px JPEG derived by ``imaging`` (lists)
+    print/ab/cd/<sha256>.jpg       the copy a PDF embeds as it is (``imaging``; for photos
+                                   stored before it existed, ``reports`` makes it when first
+                                   printed)
     partial/<sha256>               a resumable upload in progress: a prefix of the photo
     partial/<sha256>.lock          ``flock`` target serialising appends to that partial
     tmp/                           files being written; renamed into place when complete
@@ -73,8 +76,8 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 
 CHUNK_SIZE = 64 * 1024
-VARIANTS = ("original", "report", "thumb")
-_VARIANT_DIRS = {"original": "originals", "report": "report", "thumb": "thumb"}
+VARIANTS = ("original", "report", "thumb", "print")
+_VARIANT_DIRS = {"original": "originals", "report": "report", "thumb": "thumb", "print": "print"}
 _SHA256_RE = re.compile(r"[0-9a-f]{64}")
 _FILE_MODE = 0o644
 
@@ -205,8 +208,8 @@ class MediaStore:
     # -- paths -------------------------------------------------------------------------
 
     def path(self, sha256: str, variant: str = "original") -> Path:
-        """Where ``variant`` (``original``, ``report`` or ``thumb``) of a photo lives; the
-        file may not exist yet."""
+        """Where ``variant`` (``original``, ``report``, ``thumb`` or ``print``) of a photo
+        lives; the file may not exist yet."""
         validate_sha256(sha256)
         if variant not in VARIANTS:
             raise ValueError(f"未知的照片版本：{variant!r}")
@@ -436,8 +439,8 @@ class MediaStore:
         variant: str,
         data: bytes | bytearray | memoryview | Callable[[BinaryIO], object],
     ) -> Path:
-        """Atomically write a derived JPEG (``report`` or ``thumb``). ``data`` is the bytes,
-        or a function that writes them to the binary file it is given."""
+        """Atomically write a derived JPEG (``report``, ``thumb`` or ``print``). ``data`` is
+        the bytes, or a function that writes them to the binary file it is given."""
         if variant == "original":
             raise ValueError("原图只能通过上传写入")
         target = self.path(sha256, variant)
