@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 
 from inspect_app import create_app
 from inspect_app.config import TestConfig
-from tests.support.browser import require_chromium
+from tests.support.browser import DEVICES, require_chromium, running_chromium
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHARED = PROJECT_ROOT.parent / "shared"
@@ -251,3 +251,33 @@ def playwright():
     require_chromium()
     with sync_playwright() as p:
         yield p
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """Debian's chromium, one per test module (the dashboard's browser tests)."""
+    with running_chromium() as browser:
+        yield browser
+
+
+@pytest.fixture(params=["desktop", "phone"])
+def page(request, chromium, demo):
+    """A page of the module's ``demo`` site, on a desktop and on a 390 px phone."""
+    context = chromium.new_context(base_url=demo.base, locale="zh-CN", **DEVICES[request.param])
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    page.device = request.param
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def staff(make_user, login):
+    """The office, a team lead of 东城区, inspectors of 东城区 and 西城区; their logins."""
+    ids = {
+        "office": make_user("office", "office", []),
+        "lead": make_user("lead", "team_lead", ["东城区"]),
+        "insp_east": make_user("insp_east", "inspector", ["东城区"]),
+        "insp_west": make_user("insp_west", "inspector", ["西城区"]),
+    }
+    return {"ids": ids, "headers": {name: login(name) for name in ids}}

@@ -16,18 +16,6 @@ from inspect_app.extensions import db
 BIN = Path(sys.executable).parent / "inspect-app"
 
 
-@pytest.fixture
-def staff(make_user, login):
-    """The office, a team lead of 东城区, inspectors of 东城区 and 西城区; their logins."""
-    ids = {
-        "office": make_user("office", "office", []),
-        "lead": make_user("lead", "team_lead", ["东城区"]),
-        "insp_east": make_user("insp_east", "inspector", ["东城区"]),
-        "insp_west": make_user("insp_west", "inspector", ["西城区"]),
-    }
-    return {"ids": ids, "headers": {name: login(name) for name in ids}}
-
-
 def audit_actions(app, user_id: int) -> list[str]:
     with app.app_context():
         return list(

@@ -13,17 +13,11 @@ import json
 import openpyxl
 import pytest
 
-from tests.support.a11y import assert_accessible, format_problems, keyboard_walk
-from tests.support.browser import DEVICES, DemoSite, log_in, running_chromium, shot
+from tests.support.a11y import format_problems, keyboard_walk
+from tests.support.browser import DEVICES, DemoSite, checked, log_in
 from tests.test_site_import import code, wrong_check
 
 OFFICE = "office"
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    with running_chromium() as browser:
-        yield browser
 
 
 @pytest.fixture(scope="module")
@@ -31,24 +25,6 @@ def demo(chromium, tmp_path_factory):
     site = DemoSite(tmp_path_factory.mktemp("accounts")).start()
     yield site
     site.stop()
-
-
-@pytest.fixture(params=["desktop", "phone"])
-def page(request, chromium, demo):
-    context = chromium.new_context(base_url=demo.base, locale="zh-CN", **DEVICES[request.param])
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    page.device = request.param
-    yield page
-    context.close()
-
-
-def checked(page, name: str) -> None:
-    shot(page, f"{page.device}-{name}")
-    assert_accessible(page)
-    if page.device == "phone":
-        width = page.evaluate("document.documentElement.scrollWidth")
-        assert width <= 390, f"{page.url}: {width}px wide on a 390px phone"
 
 
 def test_office_creates_a_user_who_then_chooses_a_password(page, demo):

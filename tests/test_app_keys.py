@@ -8,7 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from inspect_app.audit.models import AuditLog
@@ -20,17 +19,6 @@ from tests.test_accounts import CSRF, dashboard_login
 BIN = Path(sys.executable).parent / "inspect-app"
 OR = {"X-OpenRosa-Version": "1.0"}
 KEY_URL = re.compile(r"^http://localhost/openrosa/key/([A-Za-z0-9_-]{64})$")
-
-
-@pytest.fixture
-def staff(make_user, login):
-    ids = {
-        "office": make_user("office", "office", []),
-        "lead": make_user("lead", "team_lead", ["东城区"]),
-        "insp_east": make_user("insp_east", "inspector", ["东城区"]),
-        "insp_west": make_user("insp_west", "inspector", ["西城区"]),
-    }
-    return {"ids": ids, "headers": {name: login(name) for name in ids}}
 
 
 def key_actions(app, user_id: int) -> list[tuple[str, int | None]]:

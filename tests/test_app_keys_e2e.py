@@ -14,8 +14,7 @@ from pathlib import Path
 import pytest
 
 from inspect_app.openrosa import keys
-from tests.support.a11y import assert_accessible
-from tests.support.browser import DEVICES, DemoSite, log_in, running_chromium, shot
+from tests.support.browser import DemoSite, checked, log_in
 
 JSQR = Path(__file__).parent / "xform_engine" / "node_modules" / "jsqr" / "dist" / "jsQR.js"
 
@@ -41,34 +40,10 @@ DECODE = """async () => {
 
 
 @pytest.fixture(scope="module")
-def chromium():
-    with running_chromium() as browser:
-        yield browser
-
-
-@pytest.fixture(scope="module")
 def demo(chromium, tmp_path_factory):
     site = DemoSite(tmp_path_factory.mktemp("app_keys")).start()
     yield site
     site.stop()
-
-
-@pytest.fixture(params=["desktop", "phone"])
-def page(request, chromium, demo):
-    context = chromium.new_context(base_url=demo.base, locale="zh-CN", **DEVICES[request.param])
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    page.device = request.param
-    yield page
-    context.close()
-
-
-def checked(page, name: str) -> None:
-    shot(page, f"{page.device}-{name}")
-    assert_accessible(page)
-    if page.device == "phone":
-        width = page.evaluate("document.documentElement.scrollWidth")
-        assert width <= 390, f"{page.url}: {width}px wide on a 390px phone"
 
 
 def test_office_issues_a_key_and_its_qr_code_configures_collect(page, demo):

@@ -17,17 +17,11 @@ import pytest
 
 from tests.conftest import SHARED
 from tests.support.a11y import assert_accessible, format_problems, keyboard_walk
-from tests.support.browser import DEVICES, DemoSite, log_in, running_chromium, shot
+from tests.support.browser import DEVICES, DemoSite, log_in, shot
 from tests.support.notice_pdf import notice_pdf
 
 CODE = "placer-gold-2024"
 PHONE_USER = "insp_plateau"  # 唐古拉山镇、乌图美仁乡: where placer gold is dug
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    with running_chromium() as browser:
-        yield browser
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,6 @@ from tests.support.browser import (
     DemoSite,
     log_in,
     pdf_text,
-    running_chromium,
     shot,
 )
 
@@ -33,12 +32,6 @@ LEAD_DISTRICTS = ("东城区", "西城区", "昆仑经济技术开发区", "陆�
 
 # ---------------------------------------------------------------------------
 # Fixtures: one browser, one server, one login per user for the module
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    with running_chromium() as browser:
-        yield browser
 
 
 @pytest.fixture(scope="module")

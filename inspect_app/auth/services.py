@@ -252,7 +252,9 @@ class LoginCache:
         self.entries[token_hash] = entry
 
 
-_USER_COLUMNS = (
+# The columns a User is rebuilt from (``attached_user``) after a read outside the
+# request's transaction: a bearer token's, or an app key's (openrosa.keys).
+USER_COLUMNS = (
     "id",
     "username",
     "display_name",
@@ -269,7 +271,7 @@ _LOGIN = (
         ApiToken.id.label("token_id"),
         ApiToken.expires_at,
         ApiToken.revoked_at,
-        *(getattr(User, c) for c in _USER_COLUMNS),
+        *(getattr(User, c) for c in USER_COLUMNS),
     )
     .join(User, User.id == ApiToken.user_id)
     .where(ApiToken.token_hash == bindparam("token_hash"))
@@ -294,7 +296,7 @@ def user_for_token(raw: str, cache: LoginCache | None = None) -> tuple[User, int
     if hit is not None:
         if hit.expires_at <= utcnow():
             raise Unauthorized("登录已过期，请重新登录")
-        return _attached_user(hit.user), hit.token_id
+        return attached_user(hit.user), hit.token_id
     with reads_outside_transaction() as reads:
         row = reads.execute(_LOGIN, {"token_hash": token_hash}).first()
     if row is None or row.revoked_at is not None:
@@ -303,16 +305,16 @@ def user_for_token(raw: str, cache: LoginCache | None = None) -> tuple[User, int
         raise Unauthorized("登录已过期，请重新登录")
     if not row.active:
         raise Unauthorized("账号已停用")
-    values = {c: getattr(row, c) for c in _USER_COLUMNS}
+    values = {c: getattr(row, c) for c in USER_COLUMNS}
     if caching and generation is not None:
         cache.put(
             token_hash,
             _CachedLogin(row.token_id, row.expires_at, values, generation, time.monotonic()),
         )
-    return _attached_user(values), row.token_id
+    return attached_user(values), row.token_id
 
 
-def _attached_user(values: dict) -> User:
+def attached_user(values: dict) -> User:
     """A User in this request's session built from its column values, without a query."""
     user = User(**values)
     make_transient_to_detached(user)

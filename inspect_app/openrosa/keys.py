@@ -20,10 +20,10 @@ import zlib
 
 import segno
 from sqlalchemy import select, update
-from sqlalchemy.orm import make_transient_to_detached
 
 from inspect_app.audit import services as audit
 from inspect_app.auth.models import User
+from inspect_app.auth.services import USER_COLUMNS, attached_user
 from inspect_app.db_types import utcnow
 from inspect_app.extensions import db, reads_outside_transaction
 from inspect_app.openrosa.models import AppKey
@@ -93,20 +93,8 @@ def revoke(user: User, actor_id: int | None) -> bool:
     return bool(revoked)
 
 
-_USER_COLUMNS = (
-    "id",
-    "username",
-    "display_name",
-    "role",
-    "districts",
-    "password_hash",
-    "active",
-    "created_at",
-    "phone",
-    "must_change_password",
-)
 _BY_KEY = (
-    select(*(getattr(User, c) for c in _USER_COLUMNS))
+    select(*(getattr(User, c) for c in USER_COLUMNS))
     .join(AppKey, AppKey.user_id == User.id)
     .where(AppKey.revoked_at.is_(None), User.active.is_(True))
 )
@@ -126,9 +114,7 @@ def user_for_key(token: str) -> User | None:
         row = reads.execute(_BY_KEY.where(AppKey.key_hash == _hash(token))).first()
     if row is None:
         return None
-    user = User(**{c: getattr(row, c) for c in _USER_COLUMNS})
-    make_transient_to_detached(user)
-    return db.session.merge(user, load=False)
+    return attached_user({c: getattr(row, c) for c in USER_COLUMNS})
 
 
 def key_url(server: str, token: str) -> str:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.a11y import assert_accessible
 from tests.support.server import BIN, Server
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -166,3 +167,13 @@ def running_chromium():
             yield browser
         finally:
             browser.close()
+
+
+def checked(page, name: str) -> None:
+    """A screenshot of the page, the accessibility checks, and on a phone no page wider
+    than its 390 px screen (``page.device`` says which)."""
+    shot(page, f"{page.device}-{name}")
+    assert_accessible(page)
+    if page.device == "phone":
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"{page.url}: {width}px wide on a 390px phone"
