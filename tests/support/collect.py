@@ -1,13 +1,20 @@
-"""What ODK Collect does, in Python: instances of a checklist's form, and their submission.
+"""What ODK Collect does, in Python: its blank forms, filling them, sending them.
 
-``instance_xml`` writes the XML Collect saves for a filled form (the shape of
-../prompts/openrosa-form.md, from inspect_app.openrosa.form_names); ``Collect`` sends it
-the way Collect's uploader does: it asks ``HEAD …/submission`` for
-``X-OpenRosa-Accept-Content-Length``, puts the XML and as many photos as fit under that
-into one multipart post, and sends the rest in further posts of the same XML, every one
-but the last marked ``*isIncomplete*=yes``. Anything but 201 fails the submission; a
-submission that failed (a connection cut, an answer lost) is sent again from its first
-post, as Collect's auto-send does.
+``Collect`` is the app: ``update_forms`` does what 获取空白表单 and Collect's automatic
+form update do (the form list; each form whose hash is new, its bytes checked against
+that md5; each form's manifest and every media file whose hash is new, checked the
+same way), and hands the forms to ``tests.support.xforms``, which fills one the way a
+person fills it in Collect: by the labels it shows, with the form's own rules.
+``submit`` sends a finalized instance the way Collect's uploader does: it asks
+``HEAD …/submission`` for ``X-OpenRosa-Accept-Content-Length``, puts the XML and as
+many photos as fit under that into one multipart post, and sends the rest in further
+posts of the same XML, every one but the last marked ``*isIncomplete*=yes``. Anything
+but 201 fails the submission; a submission that failed (a connection cut, an answer
+lost) is sent again from its first post, as Collect's auto-send does. Every request
+that fails on the way (a cut connection, a cut or corrupted answer) is made again.
+
+``instance_xml`` writes such an instance by hand from ``form_names`` (for the tests of
+the server's reading of submissions, which need XML no form would make).
 """
 
 import hashlib
@@ -15,18 +22,23 @@ import http.client
 import io
 import time
 import uuid
+import xml.etree.ElementTree as ET
+from collections import Counter
 from urllib.parse import urlsplit
 from xml.sax.saxutils import escape
 
 from PIL import Image, ImageDraw
 
 from inspect_app.openrosa import form_names as names
+from tests.support.xforms import XForm
 
 COLLECT_AGENT = "org.odk.collect.android/v2024.3.1 okhttp/4.12.0 Dalvik/2.1.0 (Linux; Android 13)"
 ENKETO_AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/126.0 Safari/537.36"
 # Collect's own limit when the server announces none.
 COLLECT_DEFAULT_ACCEPT = 10_000_000
 NETWORK_ERRORS = (ConnectionError, http.client.HTTPException, OSError, TimeoutError)
+LIST = "{http://openrosa.org/xforms/xformsList}"
+MANIFEST = "{http://openrosa.org/xforms/xformsManifest}"
 
 
 def form_version(checklist_version: int) -> str:
@@ -162,27 +174,117 @@ class SubmissionFailed(AssertionError):
         self.status, self.body = status, body
 
 
-class Collect:
-    """A Collect that sends finalized forms to ``<server>/openrosa/key/<token>``."""
+class Corrupted(http.client.HTTPException):
+    """A download whose bytes are not the ones its hash names: fetched again."""
 
-    def __init__(self, server_url: str, attempts: int = 10, fallback_accept: int | None = None):
+
+class Collect:
+    """A Collect configured with the server address ``<server>/openrosa/key/<token>``."""
+
+    def __init__(self, server_url: str, attempts: int = 10):
         parts = urlsplit(server_url)
         self.host, self.port, self.base = parts.hostname, parts.port, parts.path.rstrip("/")
         self.attempts = attempts
-        # Until the server answers HEAD …/submission (h18-forms), what it would announce.
-        self.fallback_accept = fallback_accept or COLLECT_DEFAULT_ACCEPT
+        self.forms: dict[str, XForm] = {}  # the blank forms on the phone, by formID
+        self.hashes: dict[str, str] = {}  # formID or formID/filename → md5 of what is kept
+        self.downloads: Counter = Counter()  # form / media: bytes fetched and checked
         self.posts = 0
         self.submissions = 0
         self.largest_split = 0  # posts of the most split submission
         self.network_failures = 0
         self.restarts = 0
 
-    def _once(self, method: str, path: str, body: bytes | None = None, headers=None):
+    # The blank forms.
+
+    def update_forms(self) -> dict[str, XForm]:
+        """Fetch the form list and whatever of it is new; the forms now on the phone."""
+        listing = ET.fromstring(self._get("/formList"))
+        listed = {}
+        for entry in listing.findall(f"{LIST}xform"):
+            form_id = entry.findtext(f"{LIST}formID")
+            digest = entry.findtext(f"{LIST}hash").removeprefix("md5:")
+            if self.hashes.get(form_id) == digest:
+                xml = self.forms[form_id].xml
+            else:
+                xml = self._download(entry.findtext(f"{LIST}downloadUrl"), digest, "form")
+            media = self._media(form_id, entry.findtext(f"{LIST}manifestUrl"))
+            listed[form_id] = XForm(xml, media)
+            self.hashes[form_id] = digest
+        # Collect's "exactly match server": a form the server no longer lists goes.
+        self.forms = listed
+        return self.forms
+
+    def form(self, title: str) -> XForm:
+        """The blank form whose title holds ``title``, as the person picks it."""
+        found = [form for form in self.forms.values() if title in form.title]
+        assert len(found) == 1, [form.title for form in self.forms.values()]
+        return found[0]
+
+    def _media(self, form_id: str, manifest_url: str | None) -> dict[str, bytes]:
+        if not manifest_url:
+            return {}
+        kept = self.forms[form_id].media if form_id in self.forms else {}
+        manifest = ET.fromstring(self._get(manifest_url))
+        media = {}
+        for entry in manifest.findall(f"{MANIFEST}mediaFile"):
+            name = entry.findtext(f"{MANIFEST}filename")
+            digest = entry.findtext(f"{MANIFEST}hash").removeprefix("md5:")
+            key = f"{form_id}/{name}"
+            if self.hashes.get(key) == digest and name in kept:
+                media[name] = kept[name]
+            else:
+                media[name] = self._download(
+                    entry.findtext(f"{MANIFEST}downloadUrl"), digest, "media"
+                )
+                self.hashes[key] = digest
+        return media
+
+    def _download(self, url: str, digest: str, kind: str) -> bytes:
+        def fetch():
+            data = self._get_once(url)
+            if hashlib.md5(data).hexdigest() != digest:  # noqa: S324 - OpenRosa's hash
+                raise Corrupted(url)
+            return data
+
+        data = self._again(fetch)
+        self.downloads[kind] += 1
+        return data
+
+    def _get(self, url: str) -> bytes:
+        return self._again(lambda: self._get_once(url))
+
+    def _get_once(self, url: str) -> bytes:
+        parts = urlsplit(url)
+        if parts.netloc:  # an address the server gave: it must be the one Collect uses
+            assert (parts.hostname, parts.port) == (self.host, self.port), url
+            path = parts.path + (f"?{parts.query}" if parts.query else "")
+        else:
+            path = self.base + url
+        status, _, data = self._once("GET", path, absolute=True)
+        if status != 200:
+            raise SubmissionFailed(status, data)
+        return data
+
+    def _again(self, attempt):
+        """``attempt()`` until it gets through the link (Collect's retry of a download)."""
+        for n in range(self.attempts):
+            try:
+                return attempt()
+            except NETWORK_ERRORS:
+                self.network_failures += 1
+                time.sleep(0.02 * (n + 1))
+        raise RuntimeError(f"no answer after {self.attempts} attempts")
+
+    # Sending.
+
+    def _once(
+        self, method: str, path: str, body: bytes | None = None, headers=None, absolute=False
+    ):
         connection = http.client.HTTPConnection(self.host, self.port, timeout=60)
         try:
             connection.request(
                 method,
-                self.base + path,
+                path if absolute else self.base + path,
                 body=body,
                 headers={
                     "Connection": "close",
@@ -205,7 +307,7 @@ class Collect:
         status, headers, _ = self._once("HEAD", "/submission")
         if status == 204 and "x-openrosa-accept-content-length" in headers:
             return int(headers["x-openrosa-accept-content-length"])
-        return self.fallback_accept
+        return COLLECT_DEFAULT_ACCEPT
 
     def submit(self, xml: bytes, files: list[tuple[str, bytes]]) -> bytes:
         """Send the instance until every post of it is answered 201; the last answer."""
