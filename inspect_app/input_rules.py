@@ -68,6 +68,32 @@ _DECODER = json.JSONDecoder(
 )
 
 
+class _Refusal(Exception):
+    """A number the rule refuses, met by the first decoding (which has no paths)."""
+
+
+def _strict(parse):
+    def parse_or_refuse(text: str):
+        value = parse(text)
+        if type(value) is _Refused:
+            raise _Refusal
+        return value
+
+    return parse_or_refuse
+
+
+# The first decoding of every body: plain values, or _Refusal at a refused number. Only
+# then is the body decoded again with the paths of what is refused (``_problems``).
+_FIRST = json.JSONDecoder(
+    parse_int=_strict(_parse_int),
+    parse_float=_strict(_parse_float),
+    parse_constant=_strict(_parse_constant),
+)
+# In JSON text, NUL and lone surrogates can only come as escapes (raw NUL is not JSON, and
+# UTF-8 cannot carry a surrogate): a body whose escapes name neither holds no refused text.
+_BAD_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
+
+
 def text_problem(value: str) -> str | None:
     """Why a text may not be stored, or None."""
     found = _BAD_TEXT.search(value)
@@ -85,9 +111,20 @@ def printable(name: str) -> str:
 
 def loads(raw: bytes | str):
     """Decode a JSON body under the rule: BadRequest (400) or Invalid (422) if refused."""
+    encoded = isinstance(raw, bytes | bytearray)
     try:
-        text = raw.decode("utf-8") if isinstance(raw, bytes | bytearray) else raw
-        value = _DECODER.decode(text)
+        text = raw.decode("utf-8") if encoded else raw
+        try:
+            value = _FIRST.decode(text)
+        except _Refusal:
+            value = _DECODER.decode(text)
+        else:
+            clean = "\\u" not in text or _BAD_ESCAPE.search(text) is None
+            if clean and (encoded or _BAD_TEXT.search(text) is None):
+                # Nothing refused is in it; it nests no deeper than its brackets.
+                if text.count("{") + text.count("[") > MAX_DEPTH:
+                    _check_depth(value)
+                return value
     except RecursionError:
         raise BadRequest(TOO_DEEP) from None
     except ValueError:
@@ -97,6 +134,18 @@ def loads(raw: bytes | str):
     if problems:
         raise Invalid(_message(problems), fields=problems)
     return value
+
+
+def _check_depth(value) -> None:
+    """BadRequest (400) if containers nest deeper than MAX_DEPTH; walks containers only."""
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise BadRequest(TOO_DEEP)
+        for child in node.values() if type(node) is dict else node:
+            if type(child) is dict or type(child) is list:
+                stack.append((child, depth + 1))
 
 
 def _problems(value) -> dict[str, list[str]]:

@@ -15,7 +15,9 @@ from datetime import date
 import pytest
 from werkzeug.routing import IntegerConverter, UUIDConverter
 
+from inspect_app import input_rules
 from inspect_app.auth.guard import protected_roles
+from inspect_app.errors import BadRequest, Invalid
 from inspect_app.extensions import db
 from inspect_app.findings.models import Finding
 from tests.factories import CAMPAIGN, Factory
@@ -294,3 +296,56 @@ def test_control_characters_in_next_fall_back_to_the_overview(client, make_user,
     )
     assert response.status_code == 302
     assert response.headers["Location"] == "/dashboard/"
+
+
+# -- input_rules.loads itself: every way a refused value can be written ------------------
+
+
+@pytest.mark.parametrize(
+    "raw, refused",
+    [
+        ('{"a": "x\\u0000y"}', "不能包含 NUL"),
+        ('{"a": "\\uDC00"}', "单独的代理项"),
+        ('{"a": ["ok", "\\ud83d"]}', "单独的代理项"),
+        ('{"a": 123456789012345678901}', "数值超出范围"),
+        ('{"a": 9223372036854775808}', "数值超出范围"),
+        ('{"a": [1, NaN]}', "NaN"),
+        ('{"a": -Infinity}', "NaN"),
+        ('{"a": 1e400}', "NaN"),
+        ('{"a": "x", "\\u0000": 1}', "字段名"),
+    ],
+)
+def test_loads_refuses_each_spelling_of_a_refused_value(raw, refused):
+    for body in (raw, raw.encode()):
+        with pytest.raises(Invalid) as caught:
+            input_rules.loads(body)
+        assert refused in str(caught.value)
+
+
+def test_loads_keeps_what_only_looks_refused():
+    body = {
+        "emoji": "现场照片😀",
+        "escaped": "\\u0000 is text here",
+        "id": "7e879c3a-1e12-4e00-9e99-0123456789ab",
+        "big": 9223372036854775807,
+        "small": 1e-300,
+        "digits": "1234567890123456789012345",
+    }
+    for raw in (json.dumps(body), json.dumps(body, ensure_ascii=False)):
+        assert input_rules.loads(raw.encode()) == body
+        assert input_rules.loads(raw) == body
+
+
+def test_loads_counts_nesting_whatever_the_brackets_in_strings():
+    deep = "[" * input_rules.MAX_DEPTH + "]" * input_rules.MAX_DEPTH
+    assert input_rules.loads(deep) is not None
+    with pytest.raises(BadRequest):
+        input_rules.loads("[" + deep + "]")
+    # Brackets inside strings push the count over the depth without nesting anything.
+    wide = json.dumps({"text": "[{" * 40, "list": [[1], [2], {"a": [3]}]})
+    assert input_rules.loads(wide)["list"][2] == {"a": [3]}
+
+
+def test_a_str_body_with_a_raw_lone_surrogate_is_refused():
+    with pytest.raises(Invalid):
+        input_rules.loads('{"a": "\ud800"}')
