@@ -457,6 +457,37 @@ def test_a_record_the_rules_refuse_is_422_and_leaves_no_photo_behind(
     assert "站点" in message(response)
 
 
+def test_a_site_retired_or_merged_while_the_phone_was_offline_says_what_to_do(
+    app, client, inspector, site, make_site, checklist, jpegs, media_dir, office, login
+):
+    """(Central: a submission to a deleted record is refused.) The inspector filled the
+    form offline from an old sites.csv; the office has since merged or retired the site.
+    Collect keeps the form and shows the message, which says what to do."""
+    winner = make_site(name="格尔木昆仑路加油站（合并后）")
+    merged = client.post(
+        f"/api/v1/sites/{site}/merge", json={"into": winner}, headers=login("office1")
+    )
+    assert merged.status_code == 200, merged.get_json()
+    photo = [("1715480000123.jpg", jpegs[0])]
+    response = post(client, inspector["key"], form(checklist, site), photo)
+    assert response.status_code == 422
+    text = message(response)
+    assert "已并入「格尔木昆仑路加油站（合并后）」" in text and f"编号 {winner}" in text
+    # The same inspection sent to the site it was merged into is taken.
+    assert post(client, inspector["key"], form(checklist, winner), photo).status_code == 201
+
+    closed = make_site(name="格尔木已关停加油站")
+    retired = client.post(
+        f"/api/v1/sites/{closed}/retire", json={"note": "已取缔"}, headers=login("office1")
+    )
+    assert retired.status_code == 200
+    response = post(client, inspector["key"], form(checklist, closed), [("1.jpg", jpegs[1])])
+    assert response.status_code == 422 and "已注销" in message(response)
+    assert count(app, Inspection) == 1 and count(app, Photo) == 1
+    kept = {p.name for p in (media_dir / "originals").rglob("*") if p.is_file()}
+    assert kept == {hashlib.sha256(jpegs[0]).hexdigest()}
+
+
 def test_a_part_that_is_no_photo_is_refused_and_not_kept(
     app, client, inspector, site, checklist, media_dir
 ):

@@ -55,7 +55,10 @@ _finding_photos = FindingPhoto.__table__
 _events = RectificationEvent.__table__
 
 # Built once: building a statement costs more than running it on SQLite.
-_SITE_SQL = f"SELECT district, site_type, deleted_at FROM {Site.__table__.name} WHERE id = ?"
+_SITE_SQL = (
+    f"SELECT district, site_type, deleted_at, merged_into_id FROM {Site.__table__.name} "
+    "WHERE id = ?"
+)
 _EXISTING = select(
     _inspections.c.id,
     _inspections.c.uuid,
@@ -178,8 +181,11 @@ def put_inspection(
     elif checklist is None:
         head["checklist_version"] = [f"该专项行动没有第 {data['checklist_version']} 版检查清单"]
     site = _read_site(data["site_id"])
-    if site is None or site.deleted_at is not None or not user.can_see_district(site.district):
+    if site is None or not user.can_see_district(site.district):
         head["site_id"] = ["站点不存在或不在您的辖区"]
+        site_type = None
+    elif site.deleted_at is not None:
+        head["site_id"] = [_site_gone(site)]
         site_type = None
     else:
         site_type = site.site_type
@@ -258,6 +264,24 @@ class _SiteRow(NamedTuple):
     district: str
     site_type: str
     deleted_at: object
+    merged_into_id: int | None
+
+
+def _site_gone(site: _SiteRow) -> str:
+    """What an inspector is told of a site retired or merged while they were offline:
+    what to do, since the record is theirs and stays on the phone until sent."""
+    winner = site.merged_into_id
+    seen = set()
+    while winner is not None and winner not in seen:  # a merge into a site merged later
+        seen.add(winner)
+        row = db.session.get(Site, winner)
+        if row is None or row.merged_into_id is None:
+            break
+        winner = row.merged_into_id
+    row = db.session.get(Site, winner) if winner is not None else None
+    if row is not None and row.deleted_at is None:
+        return f"该站点已并入「{row.name}」（编号 {row.id}），请改选该站点后重新提交"
+    return "该站点已注销（关停或取缔），不能再提交检查记录；如有问题请联系专项办"
 
 
 def _existing(uuid: str):
