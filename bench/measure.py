@@ -120,6 +120,37 @@ def postgres_backends(url: str, database: str) -> Callable[[], list[int]]:
     return find
 
 
+def postgres_cpu(url: str, database: str) -> Callable[[], float]:
+    """A CPU clock of PostgreSQL's work for ``database`` (local server): its client
+    backends, plus the CPU of the server's processes that have ended (the postmaster's
+    reaped children, ``cutime + cstime``).
+
+    A parallel query's workers are processes of their own that start and end within a
+    query: no reading of the backends ever sees them, and they can do two thirds of a
+    scan. Once ended, their CPU is the postmaster's children's. So is that of any other
+    backend of the same server that ends meanwhile (another database's session), which
+    only ever adds: a block that saw one reads high, and the median over rounds is the
+    figure to go by.
+    """
+    import psycopg
+
+    admin = psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True)
+    own = admin.execute("SELECT pg_backend_pid()").fetchone()[0]
+    postmaster = int(_stat(own)[1])
+
+    def read() -> float:
+        rows = admin.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()"
+            " AND backend_type = 'client backend'",
+            (database,),
+        ).fetchall()
+        fields = _stat(postmaster)
+        ended = (int(fields[13]) + int(fields[14])) / CLK_TCK if fields else 0.0
+        return cpu_seconds(pid for (pid,) in rows) + ended
+
+    return read
+
+
 # ---------------------------------------------------------------------------
 # CPUs and load
 
@@ -185,11 +216,16 @@ def interleave(
     meters: dict[str, Meter],
     client: dict[str, Meter] | None = None,
     warmup: float = 1.0,
+    order: Callable[[int], list[str]] | None = None,
+    before_round: Callable[[int], None] | None = None,
 ) -> Results:
     """Run every phase for ``seconds`` in each of ``rounds`` rounds, turning the order.
 
     ``meters`` are the server's CPU clocks, ``client`` the load client's (counted apart).
-    Each phase first runs ``warmup`` seconds unmeasured (caches, connections, plans).
+    Each phase first runs ``warmup`` seconds unmeasured (caches, connections, plans), in
+    the order of ``phases``. Phases that depend on each other (an import, then its
+    re-import) give ``order``, the names in round r, instead of the turning order, and
+    ``before_round(r)``, run unmeasured before each round (a fresh database).
     """
     client = client or {}
     every = {**meters, **client}
@@ -200,8 +236,10 @@ def interleave(
     load_before = load_note()
     results: dict[str, list[Block]] = {name: [] for name in names}
     for r in range(rounds):
-        order = names[r % len(names) :] + names[: r % len(names)]
-        for name in order:
+        if before_round is not None:
+            before_round(r)
+        turned = names[r % len(names) :] + names[: r % len(names)]
+        for name in order(r) if order is not None else turned:
             before = {key: meter.read() for key, meter in every.items()}
             start = time.perf_counter()
             done = phases[name](seconds)

@@ -11,13 +11,21 @@ at the end), with the schema as migrated (which has the indexes proposed here).
 
 Measured with bench/measure.py: per grouping, interleaved blocks of the raw statement
 and the endpoint, wall time and CPU (this process + the PostgreSQL backends) per
-request, endpoint / raw min / median / max over rounds.
+request, endpoint / raw min / median / max over rounds. PostgreSQL's CPU includes its
+parallel workers (``postgres_cpu``): a million findings are scanned by the backend and
+two workers, which do about two thirds of the statement's CPU.
+
+``--explain`` prints, on PostgreSQL, EXPLAIN (ANALYZE, BUFFERS) of a grouping's two
+statements as they run once psycopg has prepared them (after five runs on a
+connection) and PostgreSQL has moved to a generic plan (``plan_cache_mode =
+force_generic_plan``, shown on one run).
 
 Rows go in by bulk: ``executemany`` on SQLite, ``COPY`` on PostgreSQL.
 
     .venv/bin/python bench/stats.py                      # the full run, 1,000,000 findings
     .venv/bin/python bench/stats.py --findings 100000    # a quicker one
     .venv/bin/python bench/stats.py --backends sqlite    # one backend
+    .venv/bin/python bench/stats.py --backends postgresql --explain district
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ import argparse
 import json
 import os
 import random
+import re
 import sqlite3
 import statistics
 import sys
@@ -44,7 +53,7 @@ from inspect_app import create_app, migrate  # noqa: E402
 from inspect_app.domain import DISTRICTS, SITE_TYPES  # noqa: E402
 
 sys.path.append(str(Path(__file__).resolve().parent))  # after ROOT: bench/reports.py
-from measure import Meter, fmt_spread, interleave, postgres_backends, ratios  # noqa: E402
+from measure import Meter, fmt_spread, interleave, postgres_cpu, ratios  # noqa: E402
 
 GOAL = 1.5
 CAMPAIGNS = ("hazchem-b", "refined-oil-b", "recycling-b", "sand-gravel-b", "placer-gold-b")
@@ -525,12 +534,62 @@ def repeated(func, answers: list):
 
 def meters(database) -> dict:
     """CPU clocks: this process (the endpoint runs in it, through the test client) and,
-    on PostgreSQL, the backends of the bench database (where both statements run)."""
+    on PostgreSQL, the backends of the bench database and their parallel workers
+    (where both statements run)."""
     clocks = {"app": Meter.this_process()}
     if database.name == "postgresql":
         url = database.admin.url.render_as_string(hide_password=False)
-        clocks["db"] = Meter.pids(postgres_backends(url, database.dbname))
+        clocks["db"] = Meter(postgres_cpu(url, database.dbname))
     return clocks
+
+
+def explain(database, connection, app, group_by: str) -> None:
+    """EXPLAIN (ANALYZE, BUFFERS) of the raw statement and of the endpoint's (the office's),
+    each prepared and planned generically, as they run after psycopg has prepared them."""
+    from psycopg import sql as pgsql
+
+    from inspect_app.auth.models import User
+    from inspect_app.extensions import db
+    from inspect_app.sites.services import today_shanghai
+    from inspect_app.stats.services import stats_statement
+
+    code = CAMPAIGNS[1]
+    campaign_id = _campaign_id(database, connection, code)
+    today = today_shanghai()
+    raw = raw_sql(group_by).format(campaign="%s", today="%s", true="TRUE")
+    with app.app_context():
+        office = db.session.scalars(db.select(User).filter_by(username="office")).one()
+        compiled = stats_statement(office, campaign_id, group_by, today).compile(
+            db.engine, compile_kwargs={"render_postcompile": True}
+        )
+        db.session.remove()
+    names: list[str] = []
+
+    def number(match: re.Match) -> str:
+        if match.group(1) not in names:
+            names.append(match.group(1))
+        return f"${names.index(match.group(1)) + 1}"
+
+    endpoint = re.sub(r"%\((\w+)\)s", number, compiled.string)
+    endpoint_args = [compiled.params[name] for name in names]
+    counter = iter(range(1, 100))
+    raw_numbered = re.sub(r"%s", lambda _m: f"${next(counter)}", raw)
+    raw_args = _raw_params(raw, campaign_id, today, "%s")
+    with connection.cursor() as cursor:
+        cursor.execute("SET plan_cache_mode = force_generic_plan")
+        for name, label, statement, args in (
+            ("raw", "raw statement", raw_numbered, raw_args),
+            ("endpoint", "endpoint's statement", endpoint, endpoint_args),
+        ):
+            cursor.execute(f"PREPARE bench_{name} AS {statement}")
+            values = pgsql.SQL(", ").join(map(pgsql.Literal, args)).as_string(cursor)
+            cursor.execute(f"EXECUTE bench_{name}({values})")  # warm
+            cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS, VERBOSE) EXECUTE bench_{name}({values})")
+            log(f"  -- {label}, group_by={group_by}, generic plan:")
+            for (line,) in cursor.fetchall():
+                log(f"  {line}")
+            cursor.execute(f"DEALLOCATE bench_{name}")
+        cursor.execute("RESET plan_cache_mode")
 
 
 def measure(database, connection, app, rounds: int, seconds: float) -> list[dict]:
@@ -633,7 +692,9 @@ def report(backend: str, label: str, results: list[dict]) -> bool:
     return ok
 
 
-def run(database, findings: int, rounds: int, seconds: float, media: Path) -> bool:
+def run(
+    database, findings: int, rounds: int, seconds: float, media: Path, explain_group: str | None
+) -> bool:
     app = create_app(
         {
             "SQLALCHEMY_DATABASE_URI": database.url,
@@ -654,6 +715,8 @@ def run(database, findings: int, rounds: int, seconds: float, media: Path) -> bo
     )
     # The migration has the proposed indexes (IF NOT EXISTS: nothing to do then).
     create_indexes(database, connection)
+    if explain_group and database.name == "postgresql":
+        explain(database, connection, app, explain_group)
     ok_after = report(
         database.name,
         "schema as migrated",
@@ -675,6 +738,9 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=1.5, help="seconds per block")
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument(
+        "--explain", choices=tuple(GROUPINGS), help="on PostgreSQL, print both plans first"
+    )
+    parser.add_argument(
         "--pg-admin-url",
         default=os.environ.get(
             "INSPECT_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -692,7 +758,12 @@ def main() -> int:
                 parser.error(f"unknown backend {backend}")
             try:
                 ok &= run(
-                    database, args.findings, args.rounds, args.seconds, Path(folder) / "media"
+                    database,
+                    args.findings,
+                    args.rounds,
+                    args.seconds,
+                    Path(folder) / "media",
+                    args.explain,
                 )
             finally:
                 database.drop()
