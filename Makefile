@@ -14,6 +14,14 @@ TEST_WORKERS ?= 3
 XFORM_ENGINE := tests/xform_engine
 ENGINE_STAMP := $(XFORM_ENGINE)/node_modules/.installed-$(shell cat $(XFORM_ENGINE)/package-lock.json | cksum | cut -d' ' -f1)
 
+# enketo-core, the form engine Enketo runs in the browser, in one file for Chromium
+# (tests/test_openrosa_enketo.py): esbuild bundles tests/xform_engine/enketo.js. It lives
+# in node_modules, so every npm ci makes it anew. package.json overrides two of
+# enketo-core's dependencies: leaflet-draw (named as a git repository there, which npm
+# cannot reach here) is the registry's 1.0.4, and openrosa-xpath-evaluator is 3.1.0 (its
+# 3.2.0 changed only the Node versions it supports, and the registry has no 3.2.0).
+ENKETO_BUNDLE := $(XFORM_ENGINE)/node_modules/.bundle/enketo-core.js
+
 .PHONY: run test lint bench install clean
 
 $(STAMP): pyproject.toml
@@ -31,12 +39,17 @@ $(ENGINE_STAMP): $(XFORM_ENGINE)/package-lock.json
 	@rm -f $(XFORM_ENGINE)/node_modules/.installed-*
 	@touch $@
 
+$(ENKETO_BUNDLE): $(ENGINE_STAMP) $(XFORM_ENGINE)/enketo.js
+	cd $(XFORM_ENGINE) && node_modules/.bin/esbuild enketo.js --bundle --format=iife \
+		--platform=browser --target=chrome110 --log-level=warning \
+		--outfile=node_modules/.bundle/enketo-core.js
+
 run: $(STAMP)
 	$(BIN)/inspect-app init
 	$(BIN)/inspect-app demo --if-empty
 	$(BIN)/inspect-app serve --host $(HOST) --port $(PORT)
 
-test: $(STAMP) $(ENGINE_STAMP)
+test: $(STAMP) $(ENGINE_STAMP) $(ENKETO_BUNDLE)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadscope
