@@ -14,7 +14,13 @@ from inspect_app import input_rules
 from inspect_app.auth.guard import authenticate_protected_view
 from inspect_app.config import INSTANCE_DIR, Config, check_settings
 from inspect_app.errors import error_response
-from inspect_app.extensions import READS_ONLY, SQLITE_WAL_PRAGMAS, db, keep_wal_bounded
+from inspect_app.extensions import (
+    READS_ONLY,
+    SQLITE_BUSY_TIMEOUT_MS,
+    SQLITE_WAL_PRAGMAS,
+    db,
+    keep_wal_bounded,
+)
 from inspect_app.json_provider import InspectJSONProvider
 
 
@@ -86,7 +92,7 @@ def _prepare_database_url(app: Flask) -> None:
     if url.startswith("sqlite"):
         options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
         # Python's sqlite3 waits this long on a locked database before raising.
-        options.setdefault("connect_args", {}).setdefault("timeout", 30)
+        options.setdefault("connect_args", {}).setdefault("timeout", SQLITE_BUSY_TIMEOUT_MS / 1000)
 
 
 def _configure_engine(engine) -> None:
@@ -100,7 +106,7 @@ def _configure_engine(engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         for pragma in SQLITE_WAL_PRAGMAS:
             cursor.execute(pragma)

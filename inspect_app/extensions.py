@@ -51,6 +51,13 @@ SQLITE_WAL_PRAGMAS = (
     "PRAGMA journal_size_limit=16777216",
 )
 WAL_RESTART_BYTES = 32 * 2**20
+# How long that RESTART checkpoint waits for the readers of older snapshots. While it
+# waits it keeps every writer out, so it must give up long before a writer's busy
+# timeout (30 s): a reader that keeps its snapshot (a slow download, a stuck request)
+# would otherwise stall every PUT for 30 s and fail the ones queued behind it (seen under
+# load: "database is locked"). Given up, the WAL is looked at again a few connections on.
+WAL_RESTART_WAIT_MS = 200
+SQLITE_BUSY_TIMEOUT_MS = 30_000
 _WAL_LOOK_EVERY = 32  # connections handed back between two looks at the WAL's size
 
 
@@ -62,9 +69,10 @@ def keep_wal_bounded(engine: Engine) -> None:
     its end. Under a steady stream of PUTs some reader always holds a snapshot, so the
     file grew by every transaction (100 MB in a minute). So every few connections handed
     back to the pool one looks at the file's size; past ``WAL_RESTART_BYTES`` it runs a
-    RESTART checkpoint, which waits (busy timeout) for the readers of older snapshots to
-    finish and keeps new writers out meanwhile, a few milliseconds, after which the WAL
-    starts over from its beginning (and ``journal_size_limit`` cuts the file back).
+    RESTART checkpoint, which waits for the readers of older snapshots to finish and
+    keeps new writers out meanwhile, a few milliseconds (at most ``WAL_RESTART_WAIT_MS``:
+    then it gives up, to try again later), after which the WAL starts over from its
+    beginning (and ``journal_size_limit`` cuts the file back).
     """
     database = engine.url.database
     if engine.dialect.name != "sqlite" or not database or database == ":memory:":
@@ -86,6 +94,8 @@ def keep_wal_bounded(engine: Engine) -> None:
         if not checkpointing.acquire(blocking=False):
             return  # another thread of this process is at it
         try:
+            dbapi_connection.execute(f"PRAGMA busy_timeout={WAL_RESTART_WAIT_MS}")
             dbapi_connection.execute("PRAGMA wal_checkpoint(RESTART)").fetchall()
         finally:
+            dbapi_connection.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
             checkpointing.release()
