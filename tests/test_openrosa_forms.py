@@ -182,7 +182,7 @@ def test_form_list_holds_each_campaign_and_hashes_the_bytes_it_serves(client, in
         md5 = hashlib.md5(download.data).hexdigest()
         assert entry.findtext("x:hash", namespaces=LIST_NS) == f"md5:{md5}"
         instance = ET.fromstring(download.data).find(f"{H}head/{XF}model/{XF}instance/{XF}data")
-        assert instance.get("id") == form_id and instance.get("version") == "1.1"
+        assert instance.get("id") == form_id and instance.get("version") == xform.form_version(1)
         manifest = client.get(
             path_of(entry.findtext("x:manifestUrl", namespaces=LIST_NS)), headers=OR
         )

@@ -24,7 +24,7 @@ from inspect_app.openrosa import form_names as names
 
 # Bumped with every change to the form made from a checklist: the form's version
 # becomes "<checklist version>.<revision>", and the apps see a new form.
-GENERATOR_REVISION = 1
+GENERATOR_REVISION = 2
 
 RESULT_LABELS = {"pass": "合格", "fail": "不合格", "na": "不适用"}
 SEVERITY_LABELS = {"general": "一般问题", "key": "重点问题"}
@@ -176,6 +176,7 @@ def xlsform(source: FormSource) -> dict:
             "name": names.FINDING_ITEM,
             "label": "问题所属检查项",
             "required": "yes",
+            "required_message": "请选择该问题所属的检查项",
             "choice_filter": f"contains({failed_list}, concat(' ', name, ' '))",
         },
         {
@@ -192,6 +193,7 @@ def xlsform(source: FormSource) -> dict:
             "label": "问题等级",
             "hint": "按检查项预设，可改",
             "required": "yes",
+            "required_message": "请选择问题等级",
             "default": "general",
             # The item's own default severity, set when the item is chosen.
             "trigger": f"${{{names.FINDING_ITEM}}}",
@@ -202,6 +204,7 @@ def xlsform(source: FormSource) -> dict:
             "name": names.MAJOR_HAZARD,
             "label": "是否重大事故隐患",
             "required": "yes",
+            "required_message": "请选择是否为重大事故隐患",
             "default": names.NO,
         },
         {
@@ -221,6 +224,7 @@ def xlsform(source: FormSource) -> dict:
             "name": names.FIXED_ON_SPOT,
             "label": "是否立行立改",
             "required": "yes",
+            "required_message": "请选择是否立行立改",
             "default": names.NO,
         },
         {"type": "begin repeat", "name": names.PHOTOS, "label": "问题照片"},
@@ -233,6 +237,7 @@ def xlsform(source: FormSource) -> dict:
             "label": "本次检查是否完成？",
             "hint": "草稿可在本应用中继续填写；检查完成后不能再修改",
             "required": "yes",
+            "required_message": "请选择检查完成或保存为草稿",
         },
     ]
     choices = [

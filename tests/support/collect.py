@@ -30,6 +30,7 @@ from xml.sax.saxutils import escape
 from PIL import Image, ImageDraw
 
 from inspect_app.openrosa import form_names as names
+from inspect_app.openrosa import xform
 from tests.support.xforms import XForm
 
 COLLECT_AGENT = "org.odk.collect.android/v2024.3.1 okhttp/4.12.0 Dalvik/2.1.0 (Linux; Android 13)"
@@ -43,7 +44,7 @@ MANIFEST = "{http://openrosa.org/xforms/xformsManifest}"
 
 def form_version(checklist_version: int) -> str:
     """The form's version attribute: the checklist version and the generator's revision."""
-    return f"{checklist_version}.1"
+    return xform.form_version(checklist_version)
 
 
 def instance_xml(
