@@ -643,8 +643,22 @@ def test_a_phone_handed_on_keeps_the_last_users_work_under_their_name(phone, dem
     status, stored = api(demo, "GET", f"/inspections/{uuid}")
     assert status == 200 and stored["inspector"] == INSPECTOR
 
+    token = phone.meta("token")
     page.click("#logout")
-    page.wait_for_selector("#login")
+    page.wait_for_selector("#login")  # at once, without waiting for the server
+    # The server forgets the login too, when the request gets through.
+    for _ in range(100):
+        request = urllib.request.Request(
+            f"{demo.base}/api/v1/sync?since=0", headers={"Authorization": f"Bearer {token}"}
+        )
+        try:
+            urllib.request.urlopen(request, timeout=10).close()
+        except urllib.error.HTTPError as refused:
+            assert refused.code == 401
+            break
+        page.wait_for_timeout(100)
+    else:
+        raise AssertionError("the token still works after logging out")
     phone.log_in("insp_west")
     choose_campaign(page)
     districts = page.eval_on_selector_all("#site-list .meta", "els => els.map(e => e.textContent)")
