@@ -240,7 +240,8 @@ def add_floor(app) -> None:
 def add_lock_timer(app, folder: Path) -> None:
     """SQLite: the write lock's hold of each writing request, appended to holds-<pid>.txt.
 
-    From BEGIN IMMEDIATE returning (the lock is ours) to COMMIT returning (it is not).
+    From BEGIN IMMEDIATE returning (the lock is ours) to COMMIT returning (it is not):
+    the session's, or a COMMIT statement run on its connection before it.
     """
     from flask import has_request_context, request
     from sqlalchemy import event
@@ -258,6 +259,8 @@ def add_lock_timer(app, folder: Path) -> None:
     def _begun(conn, cursor, statement, *args):
         if statement == "BEGIN IMMEDIATE":
             local.begun = time.perf_counter()
+        elif statement == "COMMIT":  # committed on the connection, before the session does
+            _committed(None)
 
     @event.listens_for(Session, "after_commit")
     def _committed(session):

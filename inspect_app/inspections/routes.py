@@ -77,7 +77,11 @@ def _inspection_body(view):
 def put_inspection(data, uuid):
     """Create or replace the inspection the phone made offline; safe to retry."""
     result, created = services.put_inspection(
-        g.current_user, _uuid(uuid), data, current_app.config["AUTH_CACHE_SECONDS"]
+        g.current_user,
+        _uuid(uuid),
+        data,
+        current_app.config["AUTH_CACHE_SECONDS"],
+        commit_new=True,
     )
     # Committed here, before the answer is serialised: on SQLite the write lock is held
     # from the first insert to COMMIT, and the answer needs nothing more from the database.

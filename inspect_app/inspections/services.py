@@ -161,9 +161,20 @@ def body_digest(data: dict) -> str:
 
 
 def put_inspection(
-    user: User, uuid: str, data: dict, cache_seconds: float = 0, source: str = "app"
+    user: User,
+    uuid: str,
+    data: dict,
+    cache_seconds: float = 0,
+    source: str = "app",
+    *,
+    commit_new: bool = False,
 ) -> tuple[dict, bool]:
     """Create or replace the inspection; returns (result, created).
+
+    ``commit_new``: on SQLite, a new inspection is committed as soon as its last row is
+    written, so the write lock is released before anything else of the request runs (the
+    caller writes nothing more: the JSON API's PUT; not a submission, which goes on to
+    store its XML and photos in the same transaction).
 
     ``source`` says where a new inspection came from (``Inspection.source``); a
     replacement keeps the one it had.
@@ -204,7 +215,7 @@ def put_inspection(
     store = (user, uuid, data, digest, campaign, checklist, site.district)
     replaced = False
     try:
-        result = _store(*store, source=source)
+        result = _store(*store, source=source, commit=commit_new)
         if result is None:
             # The UUID is taken: a replay, someone else's record, or a draft to replace.
             existing = _existing(uuid)
@@ -558,6 +569,7 @@ def _store(
     checklist: ChecklistRef,
     district: str,
     source: str = "app",
+    commit: bool = False,
 ) -> dict | None:
     """Write the inspection, everything in it and its audit entry; None if its UUID is taken.
 
@@ -637,7 +649,7 @@ def _store(
     if db.session.get_bind().dialect.name == "postgresql":
         written = _write_postgresql(db.session.connection(), rows)
     else:
-        written = _write_sqlite(rows)
+        written = _write_sqlite(rows, commit)
     if written is None:
         return None
     inspection_id, ids = written
@@ -727,7 +739,7 @@ class _SQLite:
 _sqlite_statements: list[_SQLite] = []
 
 
-def _write_sqlite(rows: _Rows) -> tuple[int, list[int]] | None:
+def _write_sqlite(rows: _Rows, commit: bool = False) -> tuple[int, list[int]] | None:
     """Write on SQLite with the driver's prepared statements. Every value is made first;
     the write lock (the request's BEGIN IMMEDIATE, at ``db.session.connection()``)
     covers the inserts alone."""
@@ -760,6 +772,9 @@ def _write_sqlite(rows: _Rows) -> tuple[int, list[int]] | None:
             if photos:
                 cursor.executemany(sql.sql["photos"], [(ids[i], *row) for i, row in photos])
         cursor.execute(sql.sql["audit"], audit_entry)
+        if commit:
+            # The lock goes here; the session's COMMIT later finds nothing left to commit.
+            connection.exec_driver_sql("COMMIT")
     except connection.dialect.dbapi.IntegrityError:
         # A finding's UUID belongs to another inspection, or the site is gone; what was
         # written goes with the request's transaction, which its boundary rolls back.
