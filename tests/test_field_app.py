@@ -628,7 +628,7 @@ def test_a_phone_handed_on_keeps_the_last_users_work_under_their_name(phone, dem
     uuid = page.url.rsplit("/", 1)[1]
     finish(page)
     page.click("#logout")
-    page.wait_for_selector("#login")
+    page.wait_for_selector("#login", timeout=WAIT_MS)
     demo.server.start()
 
     page.fill("#username", "insp_west")
@@ -645,7 +645,7 @@ def test_a_phone_handed_on_keeps_the_last_users_work_under_their_name(phone, dem
 
     token = phone.meta("token")
     page.click("#logout")
-    page.wait_for_selector("#login")  # at once, without waiting for the server
+    page.wait_for_selector("#login", timeout=WAIT_MS)  # without waiting for the server
     # The server forgets the login too, when the request gets through.
     for _ in range(100):
         request = urllib.request.Request(
