@@ -327,10 +327,8 @@ class Filling:
         return self.form.parser.parse(_xpath(expression)).evaluate(context)
 
     def _true(self, expression: str, item=None) -> bool:
-        result = self._evaluate(expression, item)
-        if isinstance(result, list):
-            return bool(result)
-        return bool(result)
+        # A node-set is true when not empty, a boolean or string as itself: bool() of each.
+        return bool(self._evaluate(expression, item))
 
     def _bound(self):
         """(node, bind) for every node of the instance a bind names."""
